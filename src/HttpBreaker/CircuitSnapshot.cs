@@ -1,0 +1,31 @@
+namespace HttpBreaker;
+
+/// <summary>
+/// A point-in-time view of one circuit, as returned by <see cref="ICircuitBreakerRegistry"/>.
+/// </summary>
+public sealed record CircuitSnapshot
+{
+    /// <summary>Gets the circuit name, which is the name of the <see cref="HttpClient"/> it protects.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>Gets the state of the circuit when the snapshot was taken.</summary>
+    /// <remarks>
+    /// An <see cref="CircuitState.Open"/> circuit whose <see cref="NextProbeAt"/> has passed stays open until a
+    /// request arrives: that request becomes the probe and moves the circuit to <see cref="CircuitState.HalfOpen"/>.
+    /// </remarks>
+    public required CircuitState State { get; init; }
+
+    /// <summary>
+    /// Gets the number of failures recorded since the last success, reset, or close.
+    /// </summary>
+    public required int ConsecutiveFailures { get; init; }
+
+    /// <summary>Gets when the circuit opened or was isolated, or <see langword="null"/> while it is closed.</summary>
+    public DateTimeOffset? OpenedAt { get; init; }
+
+    /// <summary>
+    /// Gets when an open circuit lets the next probe through, or <see langword="null"/> when it is closed,
+    /// half-open (a probe is in flight) or isolated (no probe until reset).
+    /// </summary>
+    public DateTimeOffset? NextProbeAt { get; init; }
+}
