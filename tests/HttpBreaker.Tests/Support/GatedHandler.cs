@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net;
 
 namespace HttpBreaker.Tests.Support;
@@ -9,21 +8,43 @@ namespace HttpBreaker.Tests.Support;
 /// </summary>
 internal sealed class GatedHandler : HttpMessageHandler
 {
-    private readonly ConcurrentQueue<PendingRequest> _pending = new();
+    private readonly List<PendingRequest> _pending = [];
     private int _received;
 
     public int Received => Volatile.Read(ref _received);
 
-    /// <summary>Takes the oldest request that has not been released yet.</summary>
-    public PendingRequest Next() =>
-        _pending.TryDequeue(out PendingRequest? request) ? request : throw new InvalidOperationException("No request is pending.");
+    /// <summary>Takes the oldest request that the test has not taken yet.</summary>
+    public PendingRequest Next() => Take(newest: false);
+
+    /// <summary>Takes the newest request that the test has not taken yet, leaving older ones pending.</summary>
+    public PendingRequest TakeNewest() => Take(newest: true);
 
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _received);
         var pending = new PendingRequest(request, cancellationToken);
-        _pending.Enqueue(pending);
+        lock (_pending)
+        {
+            _pending.Add(pending);
+        }
+
         return pending.Completion.Task;
+    }
+
+    private PendingRequest Take(bool newest)
+    {
+        lock (_pending)
+        {
+            if (_pending.Count == 0)
+            {
+                throw new InvalidOperationException("No request is pending.");
+            }
+
+            int index = newest ? _pending.Count - 1 : 0;
+            PendingRequest request = _pending[index];
+            _pending.RemoveAt(index);
+            return request;
+        }
     }
 
     internal sealed class PendingRequest
@@ -39,7 +60,5 @@ internal sealed class GatedHandler : HttpMessageHandler
         public TaskCompletionSource<HttpResponseMessage> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public void Respond(HttpStatusCode status) => Completion.SetResult(new HttpResponseMessage(status) { RequestMessage = Request });
-
-        public void Fail(Exception exception) => Completion.SetException(exception);
     }
 }
