@@ -62,7 +62,16 @@ internal sealed class BreakerServices : IDisposable
     public static BreakerServices Create(Action<CircuitBreakerOptions>? configure = null, HttpMessageHandler? primaryHandler = null) =>
         new(configure, primaryHandler);
 
-    public HttpClient CreateClient() => Provider.GetRequiredService<IHttpClientFactory>().CreateClient(ClientName);
+    /// <summary>
+    /// Creates the protected client. Its timeout is short so that a regression that leaves a gated request
+    /// pending fails the test in seconds; a passing test never waits for it.
+    /// </summary>
+    public HttpClient CreateClient()
+    {
+        HttpClient client = Provider.GetRequiredService<IHttpClientFactory>().CreateClient(ClientName);
+        client.Timeout = TimeSpan.FromSeconds(10);
+        return client;
+    }
 
     /// <summary>Sends requests that the upstream answers with <paramref name="status"/>.</summary>
     public async Task SendAsync(HttpStatusCode status, int count)
