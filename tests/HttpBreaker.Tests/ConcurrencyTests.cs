@@ -23,7 +23,7 @@ public class ConcurrencyTests
         (await first).Dispose();
         services.Time.Advance(BreakDuration);
 
-        Task<HttpResponseMessage>[] racing = await StartTogetherAsync(Callers, () => client.GetAsync(BreakerServices.Url));
+        Task<HttpResponseMessage>[] racing = await Racing.StartTogetherAsync(Callers, () => client.GetAsync(BreakerServices.Url));
         Task<HttpResponseMessage>[] rejected = racing.Where(task => task.IsCompleted).ToArray();
 
         Assert.That(gate.Received, Is.EqualTo(2), "one failure, then exactly one probe");
@@ -48,7 +48,7 @@ public class ConcurrencyTests
         services.Status = HttpStatusCode.InternalServerError;
         using HttpClient client = services.CreateClient();
 
-        Task<HttpResponseMessage>[] racing = await StartTogetherAsync(Callers, () => client.GetAsync(BreakerServices.Url));
+        Task<HttpResponseMessage>[] racing = await Racing.StartTogetherAsync(Callers, () => client.GetAsync(BreakerServices.Url));
         HttpResponseMessage[] responses = await Task.WhenAll(racing);
 
         int opened = services.Logs.Entries.Count(entry => entry.EventId == 1);
@@ -67,7 +67,7 @@ public class ConcurrencyTests
         services.Status = HttpStatusCode.InternalServerError;
         using HttpClient client = services.CreateClient();
 
-        Task<HttpResponseMessage>[] racing = await StartTogetherAsync(Callers, () => client.GetAsync(BreakerServices.Url));
+        Task<HttpResponseMessage>[] racing = await Racing.StartTogetherAsync(Callers, () => client.GetAsync(BreakerServices.Url));
         Task isolating = Task.Run(() => services.Registry.Isolate(BreakerServices.ClientName));
         await Task.WhenAll(racing);
         await isolating;
@@ -80,27 +80,5 @@ public class ConcurrencyTests
 
         Assert.That(afterReset.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         Assert.That(services.State, Is.EqualTo(CircuitState.Closed));
-    }
-
-    /// <summary>
-    /// Starts <paramref name="count"/> sends on thread-pool threads that wait at one barrier, so they reach the
-    /// breaker as close together as the machine allows, and returns once every send has started.
-    /// </summary>
-    private static async Task<Task<HttpResponseMessage>[]> StartTogetherAsync(int count, Func<Task<HttpResponseMessage>> send)
-    {
-        using var barrier = new Barrier(count);
-        Task<Task<HttpResponseMessage>>[] starters = Enumerable.Range(0, count)
-            .Select(_ => Task.Factory.StartNew(
-                () =>
-                {
-                    barrier.SignalAndWait();
-                    return send();
-                },
-                CancellationToken.None,
-                TaskCreationOptions.LongRunning,
-                TaskScheduler.Default))
-            .ToArray();
-
-        return await Task.WhenAll(starters);
     }
 }
