@@ -9,7 +9,7 @@ namespace HttpBreaker;
 /// sends nothing and returns a synthetic <c>503 Service Unavailable</c> instead of throwing.
 /// </summary>
 /// <remarks>
-/// Instances are created by <c>AddCircuitBreaker</c>. The handler holds no state of its own: the circuit lives in
+/// Instances are created by <c>AddCircuitBreaker</c>. The handler keeps no state of its own: the circuit lives in
 /// <see cref="ICircuitBreakerRegistry"/>, so a handler rotated by <see cref="IHttpClientFactory"/> shares it with
 /// its successor.
 /// </remarks>

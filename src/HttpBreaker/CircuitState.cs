@@ -9,7 +9,7 @@ public enum CircuitState
     Closed,
 
     /// <summary>
-    /// Requests are not sent. The handler answers each one with a synthetic 503 until the break ends
+    /// Requests are not sent. The handler returns a synthetic 503 for each one until the break ends
     /// and the next request becomes the probe.
     /// </summary>
     Open,

@@ -4,7 +4,7 @@ namespace HttpBreaker.Internal;
 
 /// <summary>
 /// The state machine of one circuit. Handlers admit requests through it and report each outcome back with the
-/// phase the request was admitted in; the registry owns it, so it outlives every handler.
+/// phase the request was admitted in. The registry owns it, so it outlives every handler.
 /// </summary>
 /// <remarks>
 /// All state is one reference to an immutable-by-state <see cref="CircuitPhase"/>, replaced by compare-and-swap.
@@ -51,8 +51,8 @@ internal sealed class Circuit
 
     public void RecordResponse(CircuitPhase admittedIn, HttpResponseMessage? response)
     {
-        // A handler that returns no response is broken below us; HttpClient reports that to the caller, and
-        // it says nothing about the upstream.
+        // A null response comes from a broken handler below this one. HttpClient reports it to the caller, and
+        // it is no evidence about the upstream.
         int status = response is null ? 0 : (int)response.StatusCode;
 
         if (status >= 500)
@@ -88,7 +88,7 @@ internal sealed class Circuit
 
     /// <summary>
     /// Records a 4xx response: the upstream is alive and the request was wrong, so a closed circuit keeps its
-    /// count as it is, while a probe has shown the upstream answers and closes the circuit.
+    /// count as it is, while a probe has shown that the upstream responds and closes the circuit.
     /// </summary>
     public void RecordClientError(CircuitPhase admittedIn)
     {

@@ -13,6 +13,6 @@ internal static class CircuitBreakerDefaults
     /// <summary>The break must be positive: a zero break would turn every failure into a probe.</summary>
     public static readonly TimeSpan MinBreakDuration = TimeSpan.FromMilliseconds(1);
 
-    /// <summary>A longer break is a manual isolation in disguise; <c>Isolate</c> says that plainly.</summary>
+    /// <summary>A longer break is a manual isolation in disguise, which <c>Isolate</c> expresses directly.</summary>
     public static readonly TimeSpan MaxBreakDuration = TimeSpan.FromDays(1);
 }

@@ -1,7 +1,7 @@
 namespace HttpBreaker.Internal;
 
 /// <summary>
-/// One stay of a circuit in one state. Every transition swaps in a new phase, so a request that holds the phase
+/// One stay of a circuit in one state. Every transition swaps in a new phase, so a request that keeps a reference to the phase
 /// it was admitted in can tell whether the circuit has changed since: its result counts only while that phase is
 /// still current.
 /// </summary>
@@ -35,7 +35,7 @@ internal sealed class CircuitPhase
     public static CircuitPhase Open(int consecutiveFailures, DateTimeOffset openedAt, DateTimeOffset probeAt) =>
         new(CircuitState.Open, consecutiveFailures, openedAt, probeAt);
 
-    /// <summary>Creates a half-open phase whose probe slot the caller already holds.</summary>
+    /// <summary>Creates a half-open phase whose probe slot the caller already owns.</summary>
     public static CircuitPhase HalfOpenWithProbe(CircuitPhase open) =>
         new(CircuitState.HalfOpen, open.ConsecutiveFailures, open.OpenedAt, null) { _probeTaken = 1 };
 
