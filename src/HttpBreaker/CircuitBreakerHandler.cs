@@ -47,9 +47,14 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
     {
         ArgumentNullException.ThrowIfNull(request);
 
-        if (!_circuit.TryAdmit(out CircuitPhase phase))
+        if (!_circuit.TryAdmit(out Admission admission))
         {
-            return Task.FromResult(Reject(request, phase));
+            return Task.FromResult(Reject(request, admission.Phase));
+        }
+
+        if (_circuit.Policy.Timeout is { } timeout)
+        {
+            return SendWithTimeoutAsync(request, admission, timeout, cancellationToken);
         }
 
         Task<HttpResponseMessage> sending;
@@ -57,7 +62,7 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
         {
             sending = base.SendAsync(request, cancellationToken);
         }
-        catch (Exception exception) when (RecordException(phase, exception, cancellationToken))
+        catch (Exception exception) when (RecordException(request, admission, exception, cancellationToken))
         {
             throw;
         }
@@ -66,11 +71,11 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
         // allocates nothing of its own. Only a pending task needs the async method below.
         if (sending.IsCompletedSuccessfully)
         {
-            _circuit.RecordResponse(phase, sending.Result);
+            RecordResponse(request, admission, sending.Result);
             return sending;
         }
 
-        return ObserveAsync(sending, phase, cancellationToken);
+        return ObserveAsync(request, sending, admission, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -78,58 +83,125 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
     {
         ArgumentNullException.ThrowIfNull(request);
 
-        if (!_circuit.TryAdmit(out CircuitPhase phase))
+        if (!_circuit.TryAdmit(out Admission admission))
         {
-            return Reject(request, phase);
+            return Reject(request, admission.Phase);
         }
+
+        using CancellationTokenSource? timeoutSource = _circuit.Policy.Timeout is { } timeout ? new CancellationTokenSource(timeout, _circuit.TimeProvider) : null;
+        using CancellationTokenSource? linkedSource = timeoutSource is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeoutSource.Token);
 
         HttpResponseMessage response;
         try
         {
-            response = base.Send(request, cancellationToken);
+            response = base.Send(request, linkedSource?.Token ?? cancellationToken);
         }
-        catch (Exception exception) when (RecordException(phase, exception, cancellationToken))
+        catch (OperationCanceledException exception) when (IsBreakerTimeout(timeoutSource, cancellationToken))
+        {
+            throw RecordTimeout(admission, exception);
+        }
+        catch (Exception exception) when (RecordException(request, admission, exception, cancellationToken))
         {
             throw;
         }
 
-        _circuit.RecordResponse(phase, response);
+        RecordResponse(request, admission, response);
         return response;
     }
 
-    private async Task<HttpResponseMessage> ObserveAsync(Task<HttpResponseMessage> sending, CircuitPhase phase, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> ObserveAsync(HttpRequestMessage request, Task<HttpResponseMessage> sending, Admission admission, CancellationToken cancellationToken)
     {
         HttpResponseMessage response;
         try
         {
             response = await sending.ConfigureAwait(false);
         }
-        catch (Exception exception) when (RecordException(phase, exception, cancellationToken))
+        catch (Exception exception) when (RecordException(request, admission, exception, cancellationToken))
         {
             throw;
         }
 
-        _circuit.RecordResponse(phase, response);
+        RecordResponse(request, admission, response);
         return response;
+    }
+
+    private async Task<HttpResponseMessage> SendWithTimeoutAsync(HttpRequestMessage request, Admission admission, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        // The timer runs on the circuit's TimeProvider, so tests advance a fake clock instead of waiting.
+        using var timeoutSource = new CancellationTokenSource(timeout, _circuit.TimeProvider);
+        using var linkedSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeoutSource.Token);
+
+        HttpResponseMessage response;
+        try
+        {
+            response = await base.SendAsync(request, linkedSource.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException exception) when (IsBreakerTimeout(timeoutSource, cancellationToken))
+        {
+            throw RecordTimeout(admission, exception);
+        }
+        catch (Exception exception) when (RecordException(request, admission, exception, cancellationToken))
+        {
+            throw;
+        }
+
+        RecordResponse(request, admission, response);
+        return response;
+    }
+
+    private static bool IsBreakerTimeout(CancellationTokenSource? timeoutSource, CancellationToken callerToken) =>
+        timeoutSource is { IsCancellationRequested: true } && !callerToken.IsCancellationRequested;
+
+    /// <summary>
+    /// Records a breaker timeout as a failure and builds the exception that <see cref="HttpClient.Timeout"/> would
+    /// have thrown, so callers handle both the same way.
+    /// </summary>
+    private TaskCanceledException RecordTimeout(in Admission admission, OperationCanceledException cancellation)
+    {
+        _circuit.Record(admission, CircuitBreakerOutcome.Failure);
+
+        TimeSpan timeout = _circuit.Policy.Timeout.GetValueOrDefault();
+        Log.AttemptTimedOut(_logger, _circuit.Name, timeout);
+        string message = $"The request was canceled due to the configured CircuitBreakerOptions.Timeout of {timeout.TotalSeconds} seconds elapsing.";
+        return new TaskCanceledException(message, new TimeoutException(message, cancellation));
+    }
+
+    private void RecordResponse(HttpRequestMessage request, in Admission admission, HttpResponseMessage? response)
+    {
+        if (response is null)
+        {
+            // A null response comes from a broken handler below this one. HttpClient reports it to the caller, and
+            // it is no evidence about the upstream.
+            _circuit.RecordCancelled(admission);
+            return;
+        }
+
+        CircuitBreakerOutcome outcome = OutcomeClassifier.Classify(_circuit, _logger, request, response);
+        outcome = OutcomeClassifier.ApplySlowCallRule(_circuit, admission, outcome);
+
+        TimeSpan? retryAfter = outcome == CircuitBreakerOutcome.Failure && _circuit.Policy.HonorRetryAfter
+            ? OutcomeClassifier.GetRetryAfter(response, _circuit.TimeProvider)
+            : null;
+        _circuit.Record(admission, outcome, retryAfter);
     }
 
     /// <summary>
     /// Records an exception from the inner handler and returns <see langword="false"/>, so that the exception
     /// filter that calls it lets the same exception instance reach the caller with its stack trace intact.
     /// </summary>
-    private bool RecordException(CircuitPhase phase, Exception exception, CancellationToken cancellationToken)
+    private bool RecordException(HttpRequestMessage request, in Admission admission, Exception exception, CancellationToken cancellationToken)
     {
-        // NOTE: HttpClient.Timeout cancels through the token that reaches this handler, so a request that runs
-        // into the client's timeout looks like the caller's own cancellation and does not count as a failure.
+        // NOTE: HttpClient.Timeout cancels through the token that reaches this handler, so a request that runs into
+        // the client's timeout looks like the caller's own cancellation and does not count. CircuitBreakerOptions.Timeout
+        // is the timeout that counts.
         if (exception is OperationCanceledException && cancellationToken.IsCancellationRequested)
         {
-            _circuit.RecordCancelled(phase);
-        }
-        else
-        {
-            _circuit.RecordFailure(phase);
+            _circuit.RecordCancelled(admission);
+            return false;
         }
 
+        CircuitBreakerOutcome outcome = OutcomeClassifier.Classify(_circuit, _logger, request, exception);
+        _circuit.Record(admission, OutcomeClassifier.ApplySlowCallRule(_circuit, admission, outcome));
         return false;
     }
 

@@ -39,7 +39,7 @@ public class OptionsValidationTests
         Assert.That(exception!.Message, Does.Contain("'github'"));
         Assert.That(exception.Message, Does.Contain("BreakDuration"));
         Assert.That(exception.Message, Does.Contain(breakDuration.ToString("c", System.Globalization.CultureInfo.InvariantCulture)));
-        Assert.That(exception.Message, Does.Contain("more than zero and at most 1.00:00:00"));
+        Assert.That(exception.Message, Does.Contain("from 00:00:00.0010000 to 1.00:00:00"));
     }
 
     [Test]

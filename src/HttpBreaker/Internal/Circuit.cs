@@ -4,32 +4,41 @@ namespace HttpBreaker.Internal;
 
 /// <summary>
 /// The state machine of one circuit. Handlers admit requests through it and report each outcome back with the
-/// phase the request was admitted in. The registry owns it, so it outlives every handler.
+/// <see cref="Admission"/> they got. The registry owns it, so it outlives every handler.
 /// </summary>
 /// <remarks>
-/// All state is one reference to an immutable-by-state <see cref="CircuitPhase"/>, replaced by compare-and-swap.
-/// The closed path reads that reference and touches a counter only on failure, so it takes no lock. A transition
-/// succeeds only from the phase it was computed from, which is how a result from an older phase is kept from
-/// changing the state.
+/// All state is one reference to a <see cref="CircuitPhase"/>, replaced by compare-and-swap. The closed path reads
+/// that reference and touches a counter only on failure, so it takes no lock. A transition succeeds only from the
+/// phase it was computed from, which is how a result from an older phase is kept from changing the state.
 /// </remarks>
 internal sealed class Circuit
 {
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
-    private readonly int _failureThreshold;
-    private readonly TimeSpan _breakDuration;
-    private CircuitPhase _phase = CircuitPhase.Closed();
+    private readonly Random _random;
+    private readonly CircuitPolicy _policy;
+    private readonly bool _measuresDuration;
+    private CircuitPhase _phase;
 
-    public Circuit(string name, CircuitBreakerOptions options, TimeProvider timeProvider, ILogger logger)
+    public Circuit(string name, CircuitPolicy policy, TimeProvider timeProvider, ILogger logger, Random? random = null)
     {
         Name = name;
-        _failureThreshold = options.FailureThreshold;
-        _breakDuration = options.BreakDuration;
+        _policy = policy;
         _timeProvider = timeProvider;
         _logger = logger;
+        _random = random ?? Random.Shared;
+        _measuresDuration = policy.SlowCallDuration is not null;
+        _phase = CreateClosedPhase();
+    }
+
+    public Circuit(string name, CircuitBreakerOptions options, TimeProvider timeProvider, ILogger logger)
+        : this(name, CircuitPolicy.Create(options), timeProvider, logger)
+    {
     }
 
     public string Name { get; }
+
+    public CircuitPolicy Policy => _policy;
 
     public TimeProvider TimeProvider => _timeProvider;
 
@@ -38,84 +47,38 @@ internal sealed class Circuit
     /// <summary>
     /// Decides whether a request may be sent.
     /// </summary>
-    /// <param name="phase">
-    /// When admitted, the phase to pass back with the outcome; otherwise the phase that rejected the request.
+    /// <param name="admission">
+    /// When admitted, the ticket to pass back with the outcome; otherwise its phase is the one that rejected
+    /// the request.
     /// </param>
     /// <returns><see langword="true"/> when the request may be sent.</returns>
-    public bool TryAdmit(out CircuitPhase phase)
+    public bool TryAdmit(out Admission admission)
     {
-        phase = Volatile.Read(ref _phase);
+        CircuitPhase phase = Volatile.Read(ref _phase);
+        if (phase is ClosedPhase)
+        {
+            admission = new Admission(phase, -1, _measuresDuration ? _timeProvider.GetTimestamp() : 0);
+            return true;
+        }
 
-        return phase.State == CircuitState.Closed || TryAdmitWhileNotClosed(ref phase);
-    }
-
-    public void RecordResponse(CircuitPhase admittedIn, HttpResponseMessage? response)
-    {
-        // A null response comes from a broken handler below this one. HttpClient reports it to the caller, and
-        // it is no evidence about the upstream.
-        int status = response is null ? 0 : (int)response.StatusCode;
-
-        if (status >= 500)
-        {
-            RecordFailure(admittedIn);
-        }
-        else if (status >= 400)
-        {
-            RecordClientError(admittedIn);
-        }
-        else if (status > 0)
-        {
-            RecordSuccess(admittedIn);
-        }
-        else
-        {
-            RecordCancelled(admittedIn);
-        }
-    }
-
-    public void RecordSuccess(CircuitPhase admittedIn)
-    {
-        switch (admittedIn.State)
-        {
-            case CircuitState.Closed:
-                admittedIn.ResetFailures();
-                break;
-            case CircuitState.HalfOpen:
-                TryTransition(admittedIn, CircuitPhase.Closed(), TransitionReason.ProbeSucceeded);
-                break;
-        }
+        return TryAdmitWhileNotClosed(phase, out admission);
     }
 
     /// <summary>
-    /// Records a 4xx response: the upstream is alive and the request was wrong, so a closed circuit keeps its
-    /// count as it is, while a probe has shown that the upstream responds and closes the circuit.
+    /// Records the outcome of an admitted request.
     /// </summary>
-    public void RecordClientError(CircuitPhase admittedIn)
+    /// <param name="admission">The ticket from <see cref="TryAdmit"/>.</param>
+    /// <param name="outcome">How the result counts.</param>
+    /// <param name="retryAfter">The upstream's <c>Retry-After</c> on a failure response, if any.</param>
+    public void Record(in Admission admission, CircuitBreakerOutcome outcome, TimeSpan? retryAfter = null)
     {
-        if (admittedIn.State == CircuitState.HalfOpen)
+        switch (admission.Phase)
         {
-            TryTransition(admittedIn, CircuitPhase.Closed(), TransitionReason.ProbeSucceeded);
-        }
-    }
-
-    public void RecordFailure(CircuitPhase admittedIn)
-    {
-        switch (admittedIn.State)
-        {
-            case CircuitState.Closed:
-                int failures = admittedIn.AddFailure();
-                if (failures >= _failureThreshold && ReferenceEquals(Volatile.Read(ref _phase), admittedIn))
-                {
-                    DateTimeOffset now = _timeProvider.GetUtcNow();
-                    CircuitPhase open = CircuitPhase.Open(failures, now, now + _breakDuration);
-                    TryTransition(admittedIn, open, TransitionReason.FailureThreshold);
-                }
-
+            case ClosedPhase closed:
+                RecordWhileClosed(closed, outcome, retryAfter);
                 break;
-            case CircuitState.HalfOpen:
-                DateTimeOffset reopenedAt = _timeProvider.GetUtcNow();
-                CircuitPhase reopened = CircuitPhase.Open(admittedIn.ConsecutiveFailures + 1, reopenedAt, reopenedAt + _breakDuration);
-                TryTransition(admittedIn, reopened, TransitionReason.ProbeFailed);
+            case HalfOpenPhase halfOpen:
+                RecordProbe(halfOpen, admission, outcome, retryAfter);
                 break;
         }
     }
@@ -124,11 +87,11 @@ internal sealed class Circuit
     /// Records a request that ended without an outcome, such as one its caller cancelled. A probe gives its slot
     /// back, so the next request probes instead and the circuit cannot stay half-open for good.
     /// </summary>
-    public void RecordCancelled(CircuitPhase admittedIn)
+    public void RecordCancelled(in Admission admission)
     {
-        if (admittedIn.State == CircuitState.HalfOpen && ReferenceEquals(Volatile.Read(ref _phase), admittedIn))
+        if (admission.Phase is HalfOpenPhase halfOpen && admission.ProbeSlot >= 0 && ReferenceEquals(Volatile.Read(ref _phase), halfOpen))
         {
-            admittedIn.ReleaseProbeSlot();
+            halfOpen.ReleaseSlot(admission.ProbeSlot, admission.StartTimestamp);
         }
     }
 
@@ -137,14 +100,15 @@ internal sealed class Circuit
         while (true)
         {
             CircuitPhase current = Volatile.Read(ref _phase);
-            if (current.State == CircuitState.Isolated)
+            if (current is IsolatedPhase)
             {
                 return;
             }
 
-            CircuitPhase isolated = CircuitPhase.Isolated(current.ConsecutiveFailures, _timeProvider.GetUtcNow());
-            if (TryTransition(current, isolated, TransitionReason.Isolated))
+            var isolated = new IsolatedPhase(current.ConsecutiveFailures, _timeProvider.GetUtcNow());
+            if (TryTransition(current, isolated))
             {
+                Log.Isolated(_logger, Name, current.State);
                 return;
             }
         }
@@ -152,8 +116,14 @@ internal sealed class Circuit
 
     public void Reset()
     {
-        while (!TryTransition(Volatile.Read(ref _phase), CircuitPhase.Closed(), TransitionReason.Reset))
+        while (true)
         {
+            CircuitPhase current = Volatile.Read(ref _phase);
+            if (TryTransition(current, CreateClosedPhase()))
+            {
+                Log.Reset(_logger, Name, current.State);
+                return;
+            }
         }
     }
 
@@ -171,71 +141,208 @@ internal sealed class Circuit
         };
     }
 
-    private bool TryAdmitWhileNotClosed(ref CircuitPhase phase)
+    private bool TryAdmitWhileNotClosed(CircuitPhase phase, out Admission admission)
     {
         while (true)
         {
-            switch (phase.State)
+            switch (phase)
             {
-                case CircuitState.Closed:
+                case ClosedPhase:
+                    admission = new Admission(phase, -1, _measuresDuration ? _timeProvider.GetTimestamp() : 0);
                     return true;
-                case CircuitState.HalfOpen:
-                    return phase.TryTakeProbeSlot();
-                case CircuitState.Isolated:
+
+                case OpenPhase open:
+                    if (_timeProvider.GetUtcNow() < open.ProbeAt)
+                    {
+                        admission = new Admission(open, -1, 0);
+                        return false;
+                    }
+
+                    // The break is over. Whoever wins the swap to half-open logs it, and every racer then competes
+                    // for a probe slot in whatever phase is current.
+                    var halfOpen = new HalfOpenPhase(open, _policy.PermittedProbes);
+                    if (TryTransition(open, halfOpen))
+                    {
+                        Log.HalfOpen(_logger, Name, _policy.PermittedProbes);
+                    }
+
+                    break;
+
+                case HalfOpenPhase probing:
+                    long now = _timeProvider.GetTimestamp();
+                    if (TryExpireProbe(probing, now))
+                    {
+                        break;
+                    }
+
+                    int slot = probing.TryTakeSlot(now);
+                    admission = new Admission(probing, slot, now);
+                    return slot >= 0;
+
+                default:
+                    admission = new Admission(phase, -1, 0);
                     return false;
-            }
-
-            if (_timeProvider.GetUtcNow() < phase.ProbeAt)
-            {
-                return false;
-            }
-
-            // The break is over: the request that wins the swap to half-open is the probe, and a loser looks
-            // again at whatever phase won.
-            CircuitPhase halfOpen = CircuitPhase.HalfOpenWithProbe(phase);
-            if (TryTransition(phase, halfOpen, TransitionReason.BreakElapsed))
-            {
-                phase = halfOpen;
-                return true;
             }
 
             phase = Volatile.Read(ref _phase);
         }
     }
 
-    private bool TryTransition(CircuitPhase expected, CircuitPhase next, TransitionReason reason)
+    private void RecordWhileClosed(ClosedPhase closed, CircuitBreakerOutcome outcome, TimeSpan? retryAfter)
     {
-        if (!ReferenceEquals(Interlocked.CompareExchange(ref _phase, next, expected), expected))
+        if (outcome == CircuitBreakerOutcome.Success)
+        {
+            closed.ResetFailures();
+            closed.Window?.AddSuccess();
+            return;
+        }
+
+        if (outcome != CircuitBreakerOutcome.Failure)
+        {
+            return;
+        }
+
+        int consecutive = closed.AddFailure();
+        if (_policy.FailureThreshold > 0 && consecutive >= _policy.FailureThreshold)
+        {
+            if (TryOpen(closed, consecutive, retryAfter) is { } opened)
+            {
+                Log.Opened(_logger, Name, consecutive, opened.ProbeAt.GetValueOrDefault());
+            }
+
+            return;
+        }
+
+        if (closed.Window is null)
+        {
+            return;
+        }
+
+        (int failures, int throughput) = closed.Window.AddFailure();
+        if (throughput >= _policy.MinimumThroughput && (double)failures / throughput >= _policy.FailureRatio)
+        {
+            if (TryOpen(closed, consecutive, retryAfter) is { } opened)
+            {
+                Log.OpenedByRatio(_logger, Name, failures, throughput, _policy.SamplingDuration, opened.ProbeAt.GetValueOrDefault());
+            }
+        }
+    }
+
+    /// <summary>Opens a closed circuit and returns the open phase, or <see langword="null"/> when another thread changed the state first.</summary>
+    private OpenPhase? TryOpen(ClosedPhase closed, int consecutiveFailures, TimeSpan? retryAfter)
+    {
+        if (!ReferenceEquals(Volatile.Read(ref _phase), closed))
+        {
+            return null;
+        }
+
+        DateTimeOffset now = _timeProvider.GetUtcNow();
+        (TimeSpan baseBreak, TimeSpan breakDuration) = ComputeBreak(previousBase: null, retryAfter);
+        var open = new OpenPhase(consecutiveFailures, now, now + breakDuration, baseBreak);
+        return TryTransition(closed, open) ? open : null;
+    }
+
+    private void RecordProbe(HalfOpenPhase halfOpen, in Admission admission, CircuitBreakerOutcome outcome, TimeSpan? retryAfter)
+    {
+        if (!ReferenceEquals(Volatile.Read(ref _phase), halfOpen))
+        {
+            return;
+        }
+
+        if (outcome == CircuitBreakerOutcome.Failure)
+        {
+            if (TryReopen(halfOpen, _timeProvider.GetUtcNow(), retryAfter) is { } reopened)
+            {
+                Log.ProbeFailed(_logger, Name, reopened.ProbeAt.GetValueOrDefault());
+            }
+
+            return;
+        }
+
+        // An ignored outcome, such as a 4xx, still shows that the upstream responds.
+        if (halfOpen.AddSuccess() >= _policy.ProbeSuccessThreshold)
+        {
+            if (TryTransition(halfOpen, CreateClosedPhase()))
+            {
+                Log.Closed(_logger, Name);
+            }
+
+            return;
+        }
+
+        halfOpen.ReleaseSlot(admission.ProbeSlot, admission.StartTimestamp);
+    }
+
+    /// <summary>
+    /// Reopens a half-open circuit whose oldest probe has run past <see cref="CircuitPolicy.ProbeTimeout"/>. The
+    /// break counts from the moment the probe expired, not from when a request noticed it.
+    /// </summary>
+    /// <returns><see langword="true"/> when a probe had expired, whichever request reopened the circuit.</returns>
+    private bool TryExpireProbe(HalfOpenPhase halfOpen, long now)
+    {
+        if (halfOpen.GetOldestProbeStart() is not { } oldest)
         {
             return false;
         }
 
-        LogTransition(expected, next, reason);
+        TimeSpan overdue = _timeProvider.GetElapsedTime(oldest, now) - _policy.ProbeTimeout;
+        if (overdue < TimeSpan.Zero)
+        {
+            return false;
+        }
+
+        if (TryReopen(halfOpen, _timeProvider.GetUtcNow() - overdue, retryAfter: null) is { } reopened)
+        {
+            Log.ProbeTimedOut(_logger, Name, _policy.ProbeTimeout, reopened.ProbeAt.GetValueOrDefault());
+        }
+
         return true;
     }
 
-    private void LogTransition(CircuitPhase from, CircuitPhase to, TransitionReason reason)
+    private OpenPhase? TryReopen(HalfOpenPhase halfOpen, DateTimeOffset reopenedAt, TimeSpan? retryAfter)
     {
-        switch (reason)
-        {
-            case TransitionReason.FailureThreshold:
-                Log.Opened(_logger, Name, to.ConsecutiveFailures, _breakDuration, to.ProbeAt.GetValueOrDefault());
-                break;
-            case TransitionReason.ProbeFailed:
-                Log.ProbeFailed(_logger, Name, _breakDuration, to.ProbeAt.GetValueOrDefault());
-                break;
-            case TransitionReason.BreakElapsed:
-                Log.HalfOpen(_logger, Name);
-                break;
-            case TransitionReason.ProbeSucceeded:
-                Log.Closed(_logger, Name);
-                break;
-            case TransitionReason.Isolated:
-                Log.Isolated(_logger, Name, from.State);
-                break;
-            case TransitionReason.Reset:
-                Log.Reset(_logger, Name, from.State);
-                break;
-        }
+        (TimeSpan baseBreak, TimeSpan breakDuration) = ComputeBreak(halfOpen.BaseBreak, retryAfter);
+        var reopened = new OpenPhase(halfOpen.ConsecutiveFailures + 1, reopenedAt, reopenedAt + breakDuration, baseBreak);
+        return TryTransition(halfOpen, reopened) ? reopened : null;
     }
+
+    /// <summary>
+    /// Computes the next break: the base break grows by the multiplier on each reopening, up to the maximum;
+    /// jitter spreads it; an upstream <c>Retry-After</c> can only lengthen it, and never past the maximum.
+    /// </summary>
+    /// <param name="previousBase">The base break of the phase being reopened, or <see langword="null"/> after a close.</param>
+    /// <param name="retryAfter">The upstream's requested delay, if any.</param>
+    private (TimeSpan BaseBreak, TimeSpan Break) ComputeBreak(TimeSpan? previousBase, TimeSpan? retryAfter)
+    {
+        TimeSpan max = _policy.MaxBreakDuration;
+        TimeSpan baseBreak = previousBase is { } previous
+            ? Min(previous * _policy.BreakDurationMultiplier, max)
+            : _policy.BreakDuration;
+
+        TimeSpan breakDuration = baseBreak;
+        if (_policy.BreakDurationJitter > 0)
+        {
+            double factor = 1 + (_policy.BreakDurationJitter * ((2 * _random.NextDouble()) - 1));
+            breakDuration = Min(baseBreak * factor, max);
+            if (breakDuration < CircuitBreakerDefaults.MinDuration)
+            {
+                breakDuration = CircuitBreakerDefaults.MinDuration;
+            }
+        }
+
+        if (_policy.HonorRetryAfter && retryAfter is { } requested && requested > breakDuration)
+        {
+            breakDuration = Min(requested, max);
+        }
+
+        return (baseBreak, breakDuration);
+    }
+
+    private ClosedPhase CreateClosedPhase() =>
+        new(_policy.FailureRatio is null ? null : new RollingWindow(_policy.SamplingDuration, CircuitBreakerDefaults.WindowBuckets, _timeProvider));
+
+    private bool TryTransition(CircuitPhase expected, CircuitPhase next) =>
+        ReferenceEquals(Interlocked.CompareExchange(ref _phase, next, expected), expected);
+
+    private static TimeSpan Min(TimeSpan left, TimeSpan right) => left < right ? left : right;
 }

@@ -76,7 +76,7 @@ internal sealed class CircuitBreakerRegistry : ICircuitBreakerRegistry
     public void Reset(string name) => GetRegisteredCircuit(name).Reset();
 
     private Circuit CreateCircuit(string clientName) =>
-        new(clientName, _options.Get(clientName), _timeProvider, _logger);
+        new(clientName, CircuitPolicy.Create(_options.Get(clientName)), _timeProvider, _logger);
 
     /// <summary>
     /// Returns the circuit of a client that has a breaker, creating it so that an operator can isolate a client

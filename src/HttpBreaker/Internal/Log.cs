@@ -8,20 +8,20 @@ namespace HttpBreaker.Internal;
 internal static partial class Log
 {
     [LoggerMessage(1, LogLevel.Warning,
-        "Circuit of client '{ClientName}' opened after {ConsecutiveFailures} consecutive failures; requests are rejected for {BreakDuration}, until {ProbeAt:O}.")]
-    public static partial void Opened(ILogger logger, string clientName, int consecutiveFailures, TimeSpan breakDuration, DateTimeOffset probeAt);
+        "Circuit of client '{ClientName}' opened after {ConsecutiveFailures} consecutive failures. Requests are rejected until {ProbeAt:O}.")]
+    public static partial void Opened(ILogger logger, string clientName, int consecutiveFailures, DateTimeOffset probeAt);
 
     [LoggerMessage(2, LogLevel.Warning,
-        "Circuit of client '{ClientName}' reopened because the probe failed; requests are rejected for {BreakDuration}, until {ProbeAt:O}.")]
-    public static partial void ProbeFailed(ILogger logger, string clientName, TimeSpan breakDuration, DateTimeOffset probeAt);
+        "Circuit of client '{ClientName}' reopened because a probe failed. Requests are rejected until {ProbeAt:O}.")]
+    public static partial void ProbeFailed(ILogger logger, string clientName, DateTimeOffset probeAt);
 
-    [LoggerMessage(3, LogLevel.Information, "Circuit of client '{ClientName}' is half-open: one probe request is sent to the upstream.")]
-    public static partial void HalfOpen(ILogger logger, string clientName);
+    [LoggerMessage(3, LogLevel.Information, "Circuit of client '{ClientName}' is half-open: up to {PermittedProbes} probe requests are sent to the upstream.")]
+    public static partial void HalfOpen(ILogger logger, string clientName, int permittedProbes);
 
-    [LoggerMessage(4, LogLevel.Information, "Circuit of client '{ClientName}' closed because the probe succeeded.")]
+    [LoggerMessage(4, LogLevel.Information, "Circuit of client '{ClientName}' closed because the probes succeeded.")]
     public static partial void Closed(ILogger logger, string clientName);
 
-    [LoggerMessage(5, LogLevel.Warning, "Circuit of client '{ClientName}' isolated (was {PreviousState}); every request is rejected until it is reset.")]
+    [LoggerMessage(5, LogLevel.Warning, "Circuit of client '{ClientName}' isolated (was {PreviousState}). Every request is rejected until it is reset.")]
     public static partial void Isolated(ILogger logger, string clientName, CircuitState previousState);
 
     [LoggerMessage(6, LogLevel.Information, "Circuit of client '{ClientName}' reset to closed (was {PreviousState}).")]
@@ -29,4 +29,18 @@ internal static partial class Log
 
     [LoggerMessage(7, LogLevel.Debug, "Circuit of client '{ClientName}' is {State}: the request was not sent and got a synthetic 503.")]
     public static partial void Rejected(ILogger logger, string clientName, CircuitState state);
+
+    [LoggerMessage(8, LogLevel.Warning,
+        "Circuit of client '{ClientName}' opened after {Failures} failures in {Throughput} requests over {SamplingDuration}. Requests are rejected until {ProbeAt:O}.")]
+    public static partial void OpenedByRatio(ILogger logger, string clientName, int failures, int throughput, TimeSpan samplingDuration, DateTimeOffset probeAt);
+
+    [LoggerMessage(9, LogLevel.Warning,
+        "Circuit of client '{ClientName}' reopened because a probe ran longer than {ProbeTimeout}. Requests are rejected until {ProbeAt:O}.")]
+    public static partial void ProbeTimedOut(ILogger logger, string clientName, TimeSpan probeTimeout, DateTimeOffset probeAt);
+
+    [LoggerMessage(10, LogLevel.Debug, "Request of client '{ClientName}' ran longer than the breaker's timeout of {Timeout} and was cancelled.")]
+    public static partial void AttemptTimedOut(ILogger logger, string clientName, TimeSpan timeout);
+
+    [LoggerMessage(11, LogLevel.Error, "The outcome classifier of client '{ClientName}' threw; the default rules classified the outcome instead.")]
+    public static partial void ClassifierFailed(ILogger logger, Exception exception, string clientName);
 }

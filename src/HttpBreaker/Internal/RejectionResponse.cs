@@ -109,7 +109,7 @@ internal static class RejectionResponse
         CircuitState.Open =>
             $"The circuit of client '{clientName}' is open, so the request was not sent. Retry after {phase.ProbeAt.GetValueOrDefault():O}.",
         CircuitState.HalfOpen =>
-            $"The circuit of client '{clientName}' is half-open and its probe request is in flight, so the request was not sent. Retry in {(int)HalfOpenRetryDelay.TotalSeconds} second.",
+            $"The circuit of client '{clientName}' is half-open and its probe requests are in flight, so the request was not sent. Retry in {(int)HalfOpenRetryDelay.TotalSeconds} second.",
         _ =>
             $"The circuit of client '{clientName}' is isolated until an operator resets it, so the request was not sent.",
     };

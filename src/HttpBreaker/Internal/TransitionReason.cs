@@ -6,9 +6,11 @@ namespace HttpBreaker.Internal;
 internal enum TransitionReason
 {
     FailureThreshold,
+    FailureRatio,
     BreakElapsed,
     ProbeSucceeded,
     ProbeFailed,
+    ProbeTimedOut,
     Isolated,
     Reset,
 }
