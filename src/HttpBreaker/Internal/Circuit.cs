@@ -152,7 +152,7 @@ internal sealed class Circuit
                     return true;
 
                 case OpenPhase open:
-                    if (_timeProvider.GetUtcNow() < open.ProbeAt)
+                    if (_timeProvider.GetTimestamp() < open.ProbeAtTimestamp)
                     {
                         admission = new Admission(open, -1, 0);
                         return false;
@@ -236,9 +236,8 @@ internal sealed class Circuit
             return null;
         }
 
-        DateTimeOffset now = _timeProvider.GetUtcNow();
         (TimeSpan baseBreak, TimeSpan breakDuration) = ComputeBreak(previousBase: null, retryAfter);
-        var open = new OpenPhase(consecutiveFailures, now, now + breakDuration, baseBreak);
+        OpenPhase open = CreateOpenPhase(consecutiveFailures, TimeSpan.Zero, breakDuration, baseBreak);
         return TryTransition(closed, open) ? open : null;
     }
 
@@ -251,7 +250,7 @@ internal sealed class Circuit
 
         if (outcome == CircuitBreakerOutcome.Failure)
         {
-            if (TryReopen(halfOpen, _timeProvider.GetUtcNow(), retryAfter) is { } reopened)
+            if (TryReopen(halfOpen, TimeSpan.Zero, retryAfter) is { } reopened)
             {
                 Log.ProbeFailed(_logger, Name, reopened.ProbeAt.GetValueOrDefault());
             }
@@ -291,7 +290,7 @@ internal sealed class Circuit
             return false;
         }
 
-        if (TryReopen(halfOpen, _timeProvider.GetUtcNow() - overdue, retryAfter: null) is { } reopened)
+        if (TryReopen(halfOpen, overdue, retryAfter: null) is { } reopened)
         {
             Log.ProbeTimedOut(_logger, Name, _policy.ProbeTimeout, reopened.ProbeAt.GetValueOrDefault());
         }
@@ -299,11 +298,24 @@ internal sealed class Circuit
         return true;
     }
 
-    private OpenPhase? TryReopen(HalfOpenPhase halfOpen, DateTimeOffset reopenedAt, TimeSpan? retryAfter)
+    /// <summary>Reopens a half-open circuit, dated <paramref name="ago"/> before now.</summary>
+    private OpenPhase? TryReopen(HalfOpenPhase halfOpen, TimeSpan ago, TimeSpan? retryAfter)
     {
         (TimeSpan baseBreak, TimeSpan breakDuration) = ComputeBreak(halfOpen.BaseBreak, retryAfter);
-        var reopened = new OpenPhase(halfOpen.ConsecutiveFailures + 1, reopenedAt, reopenedAt + breakDuration, baseBreak);
+        OpenPhase reopened = CreateOpenPhase(halfOpen.ConsecutiveFailures + 1, ago, breakDuration, baseBreak);
         return TryTransition(halfOpen, reopened) ? reopened : null;
+    }
+
+    /// <summary>
+    /// Creates an open phase that began <paramref name="ago"/> before now and lasts <paramref name="breakDuration"/>,
+    /// timed on the monotonic clock and described in wall-clock time.
+    /// </summary>
+    private OpenPhase CreateOpenPhase(int consecutiveFailures, TimeSpan ago, TimeSpan breakDuration, TimeSpan baseBreak)
+    {
+        DateTimeOffset openedAt = _timeProvider.GetUtcNow() - ago;
+        long remainingTicks = (long)((breakDuration - ago).TotalSeconds * _timeProvider.TimestampFrequency);
+        long probeAtTimestamp = _timeProvider.GetTimestamp() + remainingTicks;
+        return new OpenPhase(consecutiveFailures, openedAt, openedAt + breakDuration, probeAtTimestamp, baseBreak);
     }
 
     /// <summary>

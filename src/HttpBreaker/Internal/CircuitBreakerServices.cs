@@ -38,26 +38,69 @@ internal static class CircuitBreakerServices
     }
 
     /// <summary>
-    /// Applies settings to one client, or to every client. Settings of one client are applied after those of
-    /// every client, whatever the order of registration, so the more specific ones win.
+    /// Applies settings to one client, or to every client. Settings for every client run before any named
+    /// configuration, whatever the order of registration, so the more specific ones win.
     /// </summary>
     public static void Configure(IServiceCollection services, string? clientName, Action<CircuitBreakerOptions> configure)
     {
         if (clientName is null)
         {
-            services.ConfigureAll(configure);
+            GetAllClientsConfiguration(services).Add((_, options) => configure(options));
         }
         else
         {
-            services.PostConfigure(clientName, configure);
+            services.Configure(clientName, configure);
         }
     }
 
     public static void Configure(IServiceCollection services, string? clientName, IConfiguration section)
     {
-        Configure(services, clientName, options => section.Bind(options));
+        if (clientName is null)
+        {
+            GetAllClientsConfiguration(services).Add((name, options) => Bind(section, name, options));
+        }
+        else
+        {
+            services.Configure<CircuitBreakerOptions>(clientName, options => Bind(section, clientName, options));
+        }
+
         services.AddSingleton<IOptionsChangeTokenSource<CircuitBreakerOptions>>(
             new ConfigurationChangeTokenSource<CircuitBreakerOptions>(clientName ?? Options.DefaultName, section));
+    }
+
+    /// <summary>
+    /// Binds a section, turning a value the binder cannot convert into the same exception that an out-of-range
+    /// value raises, with the client named and the expected formats stated.
+    /// </summary>
+    private static void Bind(IConfiguration section, string clientName, CircuitBreakerOptions options)
+    {
+        try
+        {
+            section.Bind(options);
+        }
+        catch (InvalidOperationException exception)
+        {
+            string path = section is IConfigurationSection named ? named.Path : "(root)";
+            string message =
+                $"Circuit breaker options of client '{clientName}' could not be read from configuration section '{path}': {exception.Message} " +
+                "Write durations as 00:00:30, ratios with a dot such as 0.5, and FailureStatusCodes as 500-599,429.";
+            throw new OptionsValidationException(clientName, typeof(CircuitBreakerOptions), [message]);
+        }
+    }
+
+    private static AllClientsConfiguration GetAllClientsConfiguration(IServiceCollection services)
+    {
+        foreach (ServiceDescriptor descriptor in services)
+        {
+            if (!descriptor.IsKeyedService && descriptor.ImplementationInstance is AllClientsConfiguration existing)
+            {
+                return existing;
+            }
+        }
+
+        var created = new AllClientsConfiguration();
+        services.Insert(0, ServiceDescriptor.Singleton<IConfigureOptions<CircuitBreakerOptions>>(created));
+        return created;
     }
 
     private static void AddHandler(HttpMessageHandlerBuilder builder)

@@ -21,14 +21,14 @@ internal static class RejectionResponse
 
     public static HttpResponseMessage Create(HttpRequestMessage request, Circuit circuit, CircuitPhase phase)
     {
-        var response = new HttpResponseMessage(HttpStatusCode.ServiceUnavailable)
+        var response = new RejectedResponseMessage
         {
             RequestMessage = request,
             Version = request.Version,
         };
         response.Headers.TryAddWithoutValidation(HeaderName, StateToken(phase.State));
 
-        TimeSpan? retryDelay = GetRetryDelay(phase, circuit.TimeProvider.GetUtcNow());
+        TimeSpan? retryDelay = GetRetryDelay(phase, circuit.TimeProvider);
         if (retryDelay is { } delay)
         {
             response.Headers.RetryAfter = new RetryConditionHeaderValue(delay);
@@ -43,22 +43,25 @@ internal static class RejectionResponse
         return response;
     }
 
-    public static bool IsRejection(HttpResponseMessage response) =>
-        response.StatusCode == HttpStatusCode.ServiceUnavailable && response.Headers.Contains(HeaderName);
+    /// <summary>
+    /// Tells a rejection of this process by its type: the header alone could come from an upstream that is itself
+    /// behind a breaker, or from a proxy that passed such a rejection on.
+    /// </summary>
+    public static bool IsRejection(HttpResponseMessage response) => response is RejectedResponseMessage;
 
     /// <summary>
     /// Returns the whole seconds until an open circuit admits a probe, rounded up so that a client that waits
     /// that long finds the break over; <see langword="null"/> for an isolated circuit, which has no end time.
     /// </summary>
-    private static TimeSpan? GetRetryDelay(CircuitPhase phase, DateTimeOffset now)
+    private static TimeSpan? GetRetryDelay(CircuitPhase phase, TimeProvider timeProvider)
     {
-        switch (phase.State)
+        switch (phase)
         {
-            case CircuitState.Open:
-                TimeSpan remaining = phase.ProbeAt.GetValueOrDefault() - now;
+            case OpenPhase open:
+                TimeSpan remaining = timeProvider.GetElapsedTime(timeProvider.GetTimestamp(), open.ProbeAtTimestamp);
                 long seconds = (remaining.Ticks + TimeSpan.TicksPerSecond - 1) / TimeSpan.TicksPerSecond;
                 return TimeSpan.FromSeconds(Math.Max(1, seconds));
-            case CircuitState.HalfOpen:
+            case HalfOpenPhase:
                 return HalfOpenRetryDelay;
             default:
                 return null;
