@@ -19,16 +19,19 @@ public class AdversarialTests
     private static readonly HttpRequestOptionsKey<CancellationTokenSource> CallerCancellation = new("caller-cancellation");
 
     [Test]
-    public void Options_SubMillisecondBreakDuration_IsAccepted()
+    public void Options_SubMillisecondBreakDuration_RejectedWithRange()
     {
-        // The README allows any break "more than zero, at most one day".
+        // A break shorter than a millisecond turns every failure into a probe; the message states the real minimum.
         foreach (TimeSpan breakDuration in new[] { TimeSpan.FromTicks(1), TimeSpan.FromMicroseconds(500) })
         {
             var services = new ServiceCollection();
             services.AddHttpClient("github").AddCircuitBreaker(o => o.BreakDuration = breakDuration);
             using ServiceProvider provider = services.BuildServiceProvider();
 
-            Assert.DoesNotThrow(() => provider.GetRequiredService<IHttpClientFactory>().CreateClient("github").Dispose(), $"break of {breakDuration}");
+            OptionsValidationException? exception = Assert.Throws<OptionsValidationException>(
+                () => provider.GetRequiredService<IHttpClientFactory>().CreateClient("github"), $"break of {breakDuration}");
+
+            Assert.That(exception!.Message, Does.Contain("from 00:00:00.0010000 to 1.00:00:00"));
         }
     }
 
