@@ -1,0 +1,183 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+
+namespace HttpBreaker.Sample;
+
+/// <summary>
+/// Command-line settings of the sample. Only the syntax of <c>--threshold</c> and <c>--break</c> is checked here,
+/// because the library validates their ranges itself and the sample shows its messages.
+/// </summary>
+internal sealed class SampleOptions
+{
+    public const string Usage = """
+        Usage: dotnet run --project samples/HttpBreaker.Sample -- [options]
+
+        Sends a request every 200 ms through an HttpClient with a circuit breaker and prints each outcome with
+        the circuit state. By default it starts its own upstream on 127.0.0.1 and takes it through four
+        phases: healthy (200), failing (500), stopped (connections refused) and recovered (200 again).
+
+        Options:
+          --threshold N       Consecutive failures that open the circuit. Default 3.
+          --break SECONDS     How long the open circuit rejects requests before it sends a probe, in
+                              seconds; decimals allowed. Default 2. The built-in run lasts
+                              2 x break + 0.2 s x threshold + 4 s.
+          --url URL           Watch this http or https URL instead of the built-in upstream. No server is
+                              started and no phases are switched.
+          --duration SECONDS  How long to watch --url, in seconds; decimals allowed. Default 10.
+          -h, --help          Show this help.
+
+        Exit codes: 0 when the circuit went closed -> open -> half-open -> closed, 1 when it did not,
+        2 for invalid arguments.
+        """;
+
+    public int FailureThreshold { get; private init; } = 3;
+
+    public TimeSpan BreakDuration { get; private init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>The endpoint to watch, or <see langword="null"/> to run the built-in upstream.</summary>
+    public Uri? Url { get; private init; }
+
+    /// <summary>How long <see cref="Url"/> is watched. Unused by the built-in run, whose phases set its length.</summary>
+    public TimeSpan WatchDuration { get; private init; } = TimeSpan.FromSeconds(10);
+
+    public bool ShowHelp { get; private init; }
+
+    /// <summary>
+    /// Parses the command line.
+    /// </summary>
+    /// <param name="args">The arguments after <c>--</c> of <c>dotnet run</c>.</param>
+    /// <param name="options">The parsed options, or <see langword="null"/> when an argument is invalid.</param>
+    /// <param name="error">A message that names the invalid argument and how to fix it.</param>
+    /// <returns><see langword="true"/> when every argument is valid.</returns>
+    public static bool TryParse(
+        string[] args,
+        [NotNullWhen(true)] out SampleOptions? options,
+        [NotNullWhen(false)] out string? error)
+    {
+        options = null;
+        int threshold = 3;
+        TimeSpan breakDuration = TimeSpan.FromSeconds(2);
+        Uri? url = null;
+        TimeSpan? watchDuration = null;
+
+        for (int i = 0; i < args.Length; i++)
+        {
+            string name = args[i];
+            if (name is "-h" or "--help")
+            {
+                options = new SampleOptions { ShowHelp = true };
+                error = null;
+                return true;
+            }
+
+            if (name is not ("--threshold" or "--break" or "--url" or "--duration"))
+            {
+                error = $"Unknown argument '{name}'. Options are --threshold, --break, --url, --duration and --help.";
+                return false;
+            }
+
+            if (i + 1 == args.Length)
+            {
+                error = $"Missing value for {name}. Put the value after it, as in '{name} {ExampleValue(name)}'.";
+                return false;
+            }
+
+            string value = args[++i];
+            error = name switch
+            {
+                "--threshold" => ParseThreshold(value, out threshold),
+                "--break" => ParseSeconds(name, value, out breakDuration),
+                "--url" => ParseUrl(value, out url),
+                _ => ParseDuration(value, out watchDuration),
+            };
+
+            if (error is not null)
+            {
+                return false;
+            }
+        }
+
+        if (watchDuration is not null && url is null)
+        {
+            error = "--duration applies only with --url. The built-in run sets its own length from --break.";
+            return false;
+        }
+
+        options = new SampleOptions
+        {
+            FailureThreshold = threshold,
+            BreakDuration = breakDuration,
+            Url = url,
+            WatchDuration = watchDuration ?? TimeSpan.FromSeconds(10),
+        };
+        error = null;
+        return true;
+    }
+
+    private static string ExampleValue(string name) => name switch
+    {
+        "--threshold" => "3",
+        "--url" => "http://127.0.0.1:8080/",
+        _ => "2.5",
+    };
+
+    private static string? ParseThreshold(string value, out int threshold)
+    {
+        // Zero and negative numbers pass on purpose, so that the library rejects them with its own message.
+        if (int.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out threshold))
+        {
+            return null;
+        }
+
+        return $"Invalid value '{value}' for --threshold: expected a whole number of failures, such as 3.";
+    }
+
+    private static string? ParseSeconds(string name, string value, out TimeSpan duration)
+    {
+        duration = TimeSpan.Zero;
+        bool isNumber = double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double seconds);
+
+        if (!isNumber || double.IsNaN(seconds))
+        {
+            return $"Invalid value '{value}' for {name}: expected a number of seconds with a '.' for decimals, such as 2.5.";
+        }
+
+        // TimeSpan.FromSeconds throws for infinities and for values beyond TimeSpan.MaxValue.
+        if (Math.Abs(seconds) >= TimeSpan.MaxValue.TotalSeconds)
+        {
+            return $"Invalid value '{value}' for {name}: a TimeSpan cannot hold that many seconds. Use a smaller number, such as 2.5.";
+        }
+
+        duration = TimeSpan.FromSeconds(seconds);
+        return null;
+    }
+
+    private static string? ParseDuration(string value, out TimeSpan? watchDuration)
+    {
+        watchDuration = null;
+        string? error = ParseSeconds("--duration", value, out TimeSpan duration);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        if (duration <= TimeSpan.Zero)
+        {
+            return $"Invalid value '{value}' for --duration: the watch must last more than 0 seconds, such as 10.";
+        }
+
+        watchDuration = duration;
+        return null;
+    }
+
+    private static string? ParseUrl(string value, out Uri? url)
+    {
+        if (Uri.TryCreate(value, UriKind.Absolute, out url) && (url.Scheme == Uri.UriSchemeHttp || url.Scheme == Uri.UriSchemeHttps))
+        {
+            return null;
+        }
+
+        url = null;
+        return $"Invalid value '{value}' for --url: expected an absolute http or https URL, such as http://127.0.0.1:8080/.";
+    }
+}
