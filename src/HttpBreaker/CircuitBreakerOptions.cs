@@ -157,8 +157,8 @@ public sealed class CircuitBreakerOptions
     /// </summary>
     /// <value>Default 30 seconds. Allowed range: 1 millisecond to one day.</value>
     /// <remarks>
-    /// The breaker notices the expiry when the next request arrives, and dates the reopening from the moment the
-    /// probe expired. The late result of the expired probe never counts.
+    /// The breaker notices the expiry when the next request arrives or a probe reports back, and dates the
+    /// reopening from the moment the probe expired. The late result of the expired probe never counts.
     /// </remarks>
     public TimeSpan ProbeTimeout { get; set; } = CircuitBreakerDefaults.ProbeTimeout;
 }

@@ -16,7 +16,8 @@ public sealed record CircuitSnapshot
     public required CircuitState State { get; init; }
 
     /// <summary>
-    /// Gets the number of failures recorded since the last success, reset, or close.
+    /// Gets the number of failures recorded since the last success while closed, reset, or close. A failed or
+    /// timed-out probe adds one; a successful probe that does not close the circuit leaves it as it is.
     /// </summary>
     public required int ConsecutiveFailures { get; init; }
 

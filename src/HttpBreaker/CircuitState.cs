@@ -15,8 +15,9 @@ public enum CircuitState
     Open,
 
     /// <summary>
-    /// One probe request is in flight. Its outcome closes or reopens the circuit, and every other
-    /// request gets a synthetic 503 meanwhile.
+    /// Up to <see cref="CircuitBreakerOptions.PermittedProbes"/> probe requests are in flight. Enough successful
+    /// probes close the circuit, and one failed or timed-out probe reopens it; every other request gets a
+    /// synthetic 503 meanwhile.
     /// </summary>
     HalfOpen,
 

@@ -287,6 +287,32 @@ public class RecoveryPolicyTests
     }
 
     [Test]
+    public async Task ProbeTimeout_LateResultUnnoticed_StillReopens()
+    {
+        var gate = new GatedHandler();
+        using var services = BreakerServices.Create(
+            o =>
+            {
+                o.FailureThreshold = 1;
+                o.ProbeTimeout = TimeSpan.FromSeconds(10);
+            },
+            gate);
+        using HttpClient client = services.CreateClient();
+        await OpenAsync(client, gate);
+        services.Time.Advance(BreakDuration);
+        Task<HttpResponseMessage> late = client.GetAsync(BreakerServices.Url);
+        DateTimeOffset expiry = services.Time.GetUtcNow() + TimeSpan.FromSeconds(10);
+
+        services.Time.Advance(TimeSpan.FromSeconds(12));
+        gate.Next().Respond(HttpStatusCode.OK);
+        using HttpResponseMessage response = await late;
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), "the caller still gets the late response");
+        Assert.That(services.State, Is.EqualTo(CircuitState.Open), "a probe past its timeout has failed");
+        Assert.That(services.Snapshot.OpenedAt, Is.EqualTo(expiry));
+    }
+
+    [Test]
     public async Task ProbeTimeout_LongExpired_NextRequestProbesAtOnce()
     {
         var gate = new GatedHandler();

@@ -89,7 +89,8 @@ internal sealed class Circuit
     /// </summary>
     public void RecordCancelled(in Admission admission)
     {
-        if (admission.Phase is HalfOpenPhase halfOpen && admission.ProbeSlot >= 0 && ReferenceEquals(Volatile.Read(ref _phase), halfOpen))
+        if (admission.Phase is HalfOpenPhase halfOpen && admission.ProbeSlot >= 0 && ReferenceEquals(Volatile.Read(ref _phase), halfOpen)
+            && !TryExpireProbe(halfOpen, _timeProvider.GetTimestamp()))
         {
             halfOpen.ReleaseSlot(admission.ProbeSlot, admission.StartTimestamp);
         }
@@ -243,7 +244,9 @@ internal sealed class Circuit
 
     private void RecordProbe(HalfOpenPhase halfOpen, in Admission admission, CircuitBreakerOutcome outcome, TimeSpan? retryAfter)
     {
-        if (!ReferenceEquals(Volatile.Read(ref _phase), halfOpen))
+        // A probe that outlived the probe timeout has already failed, even when no request noticed it yet, so its
+        // late result cannot close the circuit.
+        if (!ReferenceEquals(Volatile.Read(ref _phase), halfOpen) || TryExpireProbe(halfOpen, _timeProvider.GetTimestamp()))
         {
             return;
         }
@@ -313,8 +316,7 @@ internal sealed class Circuit
     private OpenPhase CreateOpenPhase(int consecutiveFailures, TimeSpan ago, TimeSpan breakDuration, TimeSpan baseBreak)
     {
         DateTimeOffset openedAt = _timeProvider.GetUtcNow() - ago;
-        long remainingTicks = (long)((breakDuration - ago).TotalSeconds * _timeProvider.TimestampFrequency);
-        long probeAtTimestamp = _timeProvider.GetTimestamp() + remainingTicks;
+        long probeAtTimestamp = _timeProvider.GetTimestamp() + ToTimestampTicks(breakDuration - ago);
         return new OpenPhase(consecutiveFailures, openedAt, openedAt + breakDuration, probeAtTimestamp, baseBreak);
     }
 
@@ -357,4 +359,11 @@ internal sealed class Circuit
         ReferenceEquals(Interlocked.CompareExchange(ref _phase, next, expected), expected);
 
     private static TimeSpan Min(TimeSpan left, TimeSpan right) => left < right ? left : right;
+
+    /// <summary>
+    /// Converts a duration to timestamp ticks in integer arithmetic: a floating-point product can land one tick
+    /// short, and a break would then end one tick before its wall-clock end.
+    /// </summary>
+    private long ToTimestampTicks(TimeSpan duration) =>
+        (long)((Int128)duration.Ticks * _timeProvider.TimestampFrequency / TimeSpan.TicksPerSecond);
 }

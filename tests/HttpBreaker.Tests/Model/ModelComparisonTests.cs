@@ -29,6 +29,7 @@ public class ModelComparisonTests
 
     /// <summary>Reruns one seed of <see cref="Circuit_MatchesModel_RandomSequences"/>, such as one it reported.</summary>
     [TestCase(1)]
+    [TestCase(227, Description = "A reopening after a probe timeout once ended one tick early: the break was converted to timestamp ticks in floating point.")]
     public void Circuit_MatchesModel_Seed(int seed) => AssertMatchesModel(seed);
 
     private static void AssertMatchesModel(int seed)

@@ -122,7 +122,7 @@ internal sealed class ReferenceCircuit
         {
             RecordWhileClosed(outcome, retryAfter);
         }
-        else if (State == CircuitState.HalfOpen && ticket.IsProbe)
+        else if (State == CircuitState.HalfOpen && ticket.IsProbe && !ReopenIfProbeExpired())
         {
             RecordProbe(ticket, outcome, retryAfter);
         }
@@ -130,7 +130,7 @@ internal sealed class ReferenceCircuit
 
     public void Cancel(ReferenceTicket ticket)
     {
-        if (ticket.Generation == _generation && State == CircuitState.HalfOpen)
+        if (ticket.Generation == _generation && State == CircuitState.HalfOpen && !ReopenIfProbeExpired())
         {
             _probesInFlight.Remove(ticket);
         }
@@ -187,6 +187,20 @@ internal sealed class ReferenceCircuit
             default:
                 return;
         }
+    }
+
+    /// <summary>
+    /// Reopens the circuit, dated from the expiry, when the oldest probe in flight has outlived the probe timeout.
+    /// </summary>
+    private bool ReopenIfProbeExpired()
+    {
+        if (OldestProbeExpiry is { } expiry && _time.GetUtcNow() >= expiry)
+        {
+            Reopen(expiry, retryAfter: null);
+            return true;
+        }
+
+        return false;
     }
 
     private void RecordProbe(ReferenceTicket probe, CircuitBreakerOutcome outcome, TimeSpan? retryAfter)
