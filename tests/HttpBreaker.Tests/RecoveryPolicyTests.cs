@@ -413,6 +413,51 @@ public class RecoveryPolicyTests
         Assert.That(services.State, Is.EqualTo(CircuitState.Closed), "cancelled probes gave their slots back");
     }
 
+    [Test]
+    [Repeat(10)]
+    public async Task HalfOpen_RacingProbesTimeOut_CircuitRecovers()
+    {
+        var gate = new GatedHandler();
+        using var services = BreakerServices.Create(
+            o =>
+            {
+                o.FailureThreshold = 1;
+                o.PermittedProbes = 2;
+                o.Timeout = TimeSpan.FromSeconds(5);
+            },
+            gate);
+        using HttpClient client = services.CreateClient();
+        await OpenAsync(client, gate);
+        services.Time.Advance(BreakDuration);
+
+        Task<HttpResponseMessage>[] racing = await Racing.StartTogetherAsync(32, () => client.GetAsync(BreakerServices.Url));
+        services.Time.Advance(TimeSpan.FromSeconds(5));
+        int timedOut = 0;
+        foreach (Task<HttpResponseMessage> task in racing)
+        {
+            try
+            {
+                (await task).Dispose();
+            }
+            catch (TaskCanceledException exception) when (exception.InnerException is TimeoutException)
+            {
+                timedOut++;
+            }
+        }
+
+        Assert.That(timedOut, Is.EqualTo(2), "both probes hit the breaker's timeout");
+        Assert.That(services.State, Is.EqualTo(CircuitState.Open));
+
+        services.Time.Advance(BreakDuration);
+        Task<HttpResponseMessage> first = client.GetAsync(BreakerServices.Url);
+        gate.TakeNewest().Respond(HttpStatusCode.OK);
+        Task<HttpResponseMessage> second = client.GetAsync(BreakerServices.Url);
+        gate.TakeNewest().Respond(HttpStatusCode.OK);
+        await Task.WhenAll(first, second);
+
+        Assert.That(services.State, Is.EqualTo(CircuitState.Closed));
+    }
+
     private static HttpResponseMessage Failure(RetryConditionHeaderValue retryAfter)
     {
         var response = new HttpResponseMessage(HttpStatusCode.ServiceUnavailable);
