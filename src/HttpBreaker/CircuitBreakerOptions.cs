@@ -96,7 +96,7 @@ public sealed class CircuitBreakerOptions
     /// </summary>
     /// <value>Default <see langword="null"/>. Not bound from configuration.</value>
     /// <remarks>
-    /// It sees every response and every exception other than the caller's cancellation and a breaker
+    /// It receives every response and every exception other than the caller's cancellation and a breaker
     /// <see cref="Timeout"/>. Returning <see langword="null"/> falls back to the default rules. It runs on the
     /// request path, so it must be fast and must not throw; an exception from it reaches the caller.
     /// </remarks>

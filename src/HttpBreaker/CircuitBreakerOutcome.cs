@@ -12,8 +12,8 @@ public enum CircuitBreakerOutcome
     Failure,
 
     /// <summary>
-    /// Says nothing about the upstream's health while closed: counts in no rule and resets nothing. A probe with
-    /// this outcome still shows that the upstream responds, so it counts as a successful probe.
+    /// Carries no information about the upstream's health while closed: counts in no rule and resets nothing. A
+    /// probe with this outcome still shows that the upstream responds, so it counts as a successful probe.
     /// </summary>
     Ignored,
 }

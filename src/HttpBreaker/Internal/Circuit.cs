@@ -159,8 +159,8 @@ internal sealed class Circuit
                         return false;
                     }
 
-                    // The break is over. Whoever wins the swap to half-open logs it, and every racer then competes
-                    // for a probe slot in whatever phase is current.
+                    // The break is over. The request that wins the swap to half-open logs it, and every racer then
+                    // competes for a probe slot in whatever phase is current.
                     var halfOpen = new HalfOpenPhase(open, _policy.PermittedProbes);
                     if (TryTransition(open, halfOpen))
                     {

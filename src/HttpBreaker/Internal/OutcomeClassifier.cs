@@ -52,7 +52,7 @@ internal static class OutcomeClassifier
     }
 
     /// <summary>
-    /// Reads the delay that a failure response asks for, as seconds or as an HTTP date relative to the circuit's clock.
+    /// Reads the delay that a failure response requests, as seconds or as an HTTP date relative to the circuit's clock.
     /// </summary>
     public static TimeSpan? GetRetryAfter(HttpResponseMessage response, TimeProvider timeProvider)
     {

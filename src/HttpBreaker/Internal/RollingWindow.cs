@@ -61,7 +61,7 @@ internal sealed class RollingWindow
             Bucket? current = Volatile.Read(ref slot);
             if (current is not null && current.Epoch >= epoch)
             {
-                // A bucket newer than this epoch means the caller's clock reading is already a slice old; its
+                // A bucket newer than this epoch means the caller's clock reading is already a slice old. Its
                 // outcome goes into the newer bucket rather than being dropped.
                 return current;
             }
