@@ -172,6 +172,7 @@ public class CircuitBreakerHandlerTests
         Assert.That(root.GetProperty("client").GetString(), Is.EqualTo(BreakerServices.ClientName));
         Assert.That(root.GetProperty("retryAfter").GetDateTimeOffset(), Is.EqualTo(services.Snapshot.NextProbeAt));
         Assert.That(root.GetProperty("detail").GetString(), Does.Contain("'github'"));
+        Assert.That(await response.Content.ReadAsStringAsync(), Does.Contain("client 'github'"), "the raw body is readable, without \\u escapes");
     }
 
     [Test]

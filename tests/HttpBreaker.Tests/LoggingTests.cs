@@ -25,7 +25,7 @@ public class LoggingTests
             (4, LogLevel.Information),
         }));
         Assert.That(breaker.Select(e => e.Message), Is.All.Contains("'github'"));
-        Assert.That(breaker[0].Message, Does.Contain("opened after 2 consecutive failures"));
+        Assert.That(breaker[0].Message, Does.Contain("opened: the consecutive failure count reached 2"));
     }
 
     [Test]

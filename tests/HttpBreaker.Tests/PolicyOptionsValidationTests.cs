@@ -24,6 +24,7 @@ public class PolicyOptionsValidationTests
         Case("FailureStatusCodes", o => o.FailureStatusCodes = "500-599,abc", "'500-599,abc'", "'abc' is not a status code"),
         Case("FailureStatusCodes", o => o.FailureStatusCodes = "599-500", "'599-500'", "within 100-599"),
         Case("FailureStatusCodes", o => o.FailureStatusCodes = "700", "'700'", "within 100-599"),
+        Case("FailureStatusCodes", o => o.FailureStatusCodes = "500-599,abc,700", "'500-599,abc,700'", "'abc', '700' are not status codes"),
         Case("FailureStatusCodes", o => o.FailureStatusCodes = " ", "' '", "the list is empty"),
         Case("MaxBreakDuration", o => o.MaxBreakDuration = TimeSpan.FromSeconds(10), "00:00:10", "at least BreakDuration (00:00:30)"),
         Case("BreakDurationMultiplier", o => o.BreakDurationMultiplier = 0.5, "0.5", "from 1 to 100"),
@@ -65,6 +66,41 @@ public class PolicyOptionsValidationTests
         using HttpClient client = provider.GetRequiredService<IHttpClientFactory>().CreateClient("github");
 
         Assert.That(provider.GetRequiredService<ICircuitBreakerRegistry>().TryGetCircuit("github", out _), Is.True);
+    }
+
+    [Test]
+    public void ConfigurationKey_Misspelled_Rejected()
+    {
+        IConfiguration configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Breaker:FailureTreshold"] = "2" })
+            .Build();
+        var services = new ServiceCollection();
+        services.AddHttpClient("github").AddCircuitBreaker(configuration.GetSection("Breaker"));
+        using ServiceProvider provider = services.BuildServiceProvider();
+
+        OptionsValidationException? exception = Assert.Throws<OptionsValidationException>(
+            () => provider.GetRequiredService<IHttpClientFactory>().CreateClient("github"));
+
+        Assert.That(exception!.Message, Does.Contain("FailureTreshold"));
+        Assert.That(exception.Message, Does.Contain("Check the key names"));
+    }
+
+    [Test]
+    public void CreateClient_SeveralInvalid_MessagesJoinCleanly()
+    {
+        var services = new ServiceCollection();
+        services.AddHttpClient("github").AddCircuitBreaker(o =>
+        {
+            o.PermittedProbes = 0;
+            o.BreakDurationJitter = 2;
+        });
+        using ServiceProvider provider = services.BuildServiceProvider();
+
+        OptionsValidationException? exception = Assert.Throws<OptionsValidationException>(
+            () => provider.GetRequiredService<IHttpClientFactory>().CreateClient("github"));
+
+        Assert.That(exception!.Failures.Count(), Is.EqualTo(2));
+        Assert.That(exception.Message, Does.Not.Contain(".;"));
     }
 
     [Test]

@@ -73,7 +73,7 @@ internal sealed class CircuitBreakerOptionsValidator : IValidateOptions<CircuitB
         private List<string>? _messages;
 
         public void Add(string option, string value, string allowed) =>
-            (_messages ??= []).Add($"Circuit breaker option {option} of client '{client}' is {value}, which is invalid: it must be {allowed}.");
+            (_messages ??= []).Add($"Circuit breaker option {option} of client '{client}' is {value}, which is invalid: it must be {allowed}");
 
         public void CheckRange(string option, int value, int min, int max, string allowed)
         {

@@ -76,14 +76,15 @@ internal static class CircuitBreakerServices
     {
         try
         {
-            section.Bind(options);
+            // A misspelled key would otherwise leave its option at the default without a word.
+            section.Bind(options, static binder => binder.ErrorOnUnknownConfiguration = true);
         }
         catch (InvalidOperationException exception)
         {
             string path = section is IConfigurationSection named ? named.Path : "(root)";
             string message =
                 $"Circuit breaker options of client '{clientName}' could not be read from configuration section '{path}': {exception.Message} " +
-                "Write durations as 00:00:30, ratios with a dot such as 0.5, and FailureStatusCodes as 500-599,429.";
+                "Check the key names against CircuitBreakerOptions, and write durations as 00:00:30, ratios with a dot such as 0.5, and FailureStatusCodes as 500-599,429";
             throw new OptionsValidationException(clientName, typeof(CircuitBreakerOptions), [message]);
         }
     }

@@ -8,14 +8,14 @@ namespace HttpBreaker.Internal;
 internal static partial class Log
 {
     [LoggerMessage(1, LogLevel.Warning,
-        "Circuit of client '{ClientName}' opened after {ConsecutiveFailures} consecutive failures. Requests are rejected until {ProbeAt:O}.")]
+        "Circuit of client '{ClientName}' opened: the consecutive failure count reached {ConsecutiveFailures}. Requests are rejected until {ProbeAt:O}.")]
     public static partial void Opened(ILogger logger, string clientName, int consecutiveFailures, DateTimeOffset probeAt);
 
     [LoggerMessage(2, LogLevel.Warning,
         "Circuit of client '{ClientName}' reopened because a probe failed. Requests are rejected until {ProbeAt:O}.")]
     public static partial void ProbeFailed(ILogger logger, string clientName, DateTimeOffset probeAt);
 
-    [LoggerMessage(3, LogLevel.Information, "Circuit of client '{ClientName}' is half-open: up to {PermittedProbes} probe requests are sent to the upstream.")]
+    [LoggerMessage(3, LogLevel.Information, "Circuit of client '{ClientName}' is half-open: probe requests go to the upstream, at most {PermittedProbes} at a time.")]
     public static partial void HalfOpen(ILogger logger, string clientName, int permittedProbes);
 
     [LoggerMessage(4, LogLevel.Information, "Circuit of client '{ClientName}' closed because the probes succeeded.")]

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace HttpBreaker.Internal;
@@ -83,7 +84,9 @@ internal static class RejectionResponse
     private static byte[] CreateBody(string clientName, CircuitPhase phase)
     {
         var buffer = new ArrayBufferWriter<byte>(384);
-        using (var writer = new Utf8JsonWriter(buffer))
+        // The body is JSON for API clients, never embedded in HTML, so quotes and plus signs in the detail text stay
+        // readable instead of being written as \u escapes.
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             writer.WriteStartObject();
             writer.WriteString("type", "about:blank");

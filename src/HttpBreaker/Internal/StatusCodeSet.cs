@@ -34,6 +34,7 @@ internal sealed class StatusCodeSet
         }
 
         var parsed = new StatusCodeSet();
+        List<string>? invalidItems = null;
         foreach (string rawItem in text.Split(','))
         {
             string item = rawItem.Trim();
@@ -43,14 +44,21 @@ internal sealed class StatusCodeSet
 
             if (!TryParseCode(firstText, out int first) || !TryParseCode(lastText, out int last) || first > last)
             {
-                error = $"'{item}' is not a status code or a range such as 500-599 within {MinCode}-{MaxCode}";
-                return false;
+                (invalidItems ??= []).Add($"'{item}'");
+                continue;
             }
 
             for (int code = first; code <= last; code++)
             {
                 parsed._contains[code] = true;
             }
+        }
+
+        if (invalidItems is not null)
+        {
+            string verb = invalidItems.Count == 1 ? "is not a status code or a range" : "are not status codes or ranges";
+            error = $"{string.Join(", ", invalidItems)} {verb} such as 500-599 within {MinCode}-{MaxCode}";
+            return false;
         }
 
         set = parsed;
