@@ -21,13 +21,18 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
     /// </summary>
     public const string RejectionHeaderName = RejectionResponse.HeaderName;
 
-    private readonly Circuit _circuit;
+    private readonly ClientCircuits _client;
     private readonly ILogger _logger;
 
-    internal CircuitBreakerHandler(Circuit circuit, ILogger logger)
+    internal CircuitBreakerHandler(ClientCircuits client, ILogger logger)
     {
-        _circuit = circuit;
+        _client = client;
         _logger = logger;
+    }
+
+    internal CircuitBreakerHandler(Circuit circuit, ILogger logger)
+        : this(new ClientCircuits(circuit), logger)
+    {
     }
 
     /// <summary>
@@ -47,14 +52,68 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
     {
         ArgumentNullException.ThrowIfNull(request);
 
-        if (!_circuit.TryAdmit(out Admission admission))
+        if (_client.Partitions is null)
         {
-            return Task.FromResult(Reject(request, admission.Phase));
+            return SendThroughAsync(_client.ClientCircuit, request, cancellationToken);
         }
 
-        if (_circuit.Policy.Timeout is { } timeout)
+        PartitionEntry? entry = Lease(request);
+        return entry is null
+            ? SendThroughAsync(_client.ClientCircuit, request, cancellationToken)
+            : SendLeasedAsync(entry, request, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    protected override HttpResponseMessage Send(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+
+        PartitionEntry? entry = _client.Partitions is null ? null : Lease(request);
+        if (entry is null)
         {
-            return SendWithTimeoutAsync(request, admission, timeout, cancellationToken);
+            return SendThrough(_client.ClientCircuit, request, cancellationToken);
+        }
+
+        try
+        {
+            return SendThrough(entry.Circuit, request, cancellationToken);
+        }
+        finally
+        {
+            entry.Release();
+        }
+    }
+
+    /// <summary>
+    /// Leases the partition circuit of a request, or returns <see langword="null"/> when the request has no key or
+    /// the client's partitions are full of circuits that cannot be evicted; the client's own circuit serves it then.
+    /// </summary>
+    private PartitionEntry? Lease(HttpRequestMessage request) =>
+        _client.GetPartitionKey(request) is { } key ? _client.Partitions!.Acquire(key) : null;
+
+    private async Task<HttpResponseMessage> SendLeasedAsync(PartitionEntry entry, HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        // The lease lasts until the outcome is recorded, so eviction cannot drop the circuit in between.
+        try
+        {
+            return await SendThroughAsync(entry.Circuit, request, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            entry.Release();
+        }
+    }
+
+    private Task<HttpResponseMessage> SendThroughAsync(Circuit circuit, HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        if (!circuit.TryAdmit(out Admission admission))
+        {
+            return Task.FromResult(Reject(circuit, request, admission.Phase));
+        }
+
+        if (circuit.Policy.Timeout is { } timeout)
+        {
+            return SendWithTimeoutAsync(circuit, request, admission, timeout, cancellationToken);
         }
 
         Task<HttpResponseMessage> sending;
@@ -62,7 +121,7 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
         {
             sending = base.SendAsync(request, cancellationToken);
         }
-        catch (Exception exception) when (RecordException(request, admission, exception, cancellationToken))
+        catch (Exception exception) when (RecordException(circuit, request, admission, exception, cancellationToken))
         {
             throw;
         }
@@ -71,24 +130,21 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
         // allocates nothing of its own. Only a pending task needs the async method below.
         if (sending.IsCompletedSuccessfully)
         {
-            RecordResponse(request, admission, sending.Result);
+            RecordResponse(circuit, request, admission, sending.Result);
             return sending;
         }
 
-        return ObserveAsync(request, sending, admission, cancellationToken);
+        return ObserveAsync(circuit, request, sending, admission, cancellationToken);
     }
 
-    /// <inheritdoc />
-    protected override HttpResponseMessage Send(HttpRequestMessage request, CancellationToken cancellationToken)
+    private HttpResponseMessage SendThrough(Circuit circuit, HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(request);
-
-        if (!_circuit.TryAdmit(out Admission admission))
+        if (!circuit.TryAdmit(out Admission admission))
         {
-            return Reject(request, admission.Phase);
+            return Reject(circuit, request, admission.Phase);
         }
 
-        using CancellationTokenSource? timeoutSource = _circuit.Policy.Timeout is { } timeout ? new CancellationTokenSource(timeout, _circuit.TimeProvider) : null;
+        using CancellationTokenSource? timeoutSource = circuit.Policy.Timeout is { } timeout ? new CancellationTokenSource(timeout, circuit.TimeProvider) : null;
         using CancellationTokenSource? linkedSource = timeoutSource is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeoutSource.Token);
 
         HttpResponseMessage response;
@@ -98,37 +154,37 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
         }
         catch (OperationCanceledException exception) when (IsBreakerTimeout(timeoutSource, cancellationToken))
         {
-            throw RecordTimeout(admission, exception);
+            throw RecordTimeout(circuit, admission, exception);
         }
-        catch (Exception exception) when (RecordException(request, admission, exception, cancellationToken))
+        catch (Exception exception) when (RecordException(circuit, request, admission, exception, cancellationToken))
         {
             throw;
         }
 
-        RecordResponse(request, admission, response);
+        RecordResponse(circuit, request, admission, response);
         return response;
     }
 
-    private async Task<HttpResponseMessage> ObserveAsync(HttpRequestMessage request, Task<HttpResponseMessage> sending, Admission admission, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> ObserveAsync(Circuit circuit, HttpRequestMessage request, Task<HttpResponseMessage> sending, Admission admission, CancellationToken cancellationToken)
     {
         HttpResponseMessage response;
         try
         {
             response = await sending.ConfigureAwait(false);
         }
-        catch (Exception exception) when (RecordException(request, admission, exception, cancellationToken))
+        catch (Exception exception) when (RecordException(circuit, request, admission, exception, cancellationToken))
         {
             throw;
         }
 
-        RecordResponse(request, admission, response);
+        RecordResponse(circuit, request, admission, response);
         return response;
     }
 
-    private async Task<HttpResponseMessage> SendWithTimeoutAsync(HttpRequestMessage request, Admission admission, TimeSpan timeout, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> SendWithTimeoutAsync(Circuit circuit, HttpRequestMessage request, Admission admission, TimeSpan timeout, CancellationToken cancellationToken)
     {
         // The timer runs on the circuit's TimeProvider, so tests advance a fake clock instead of waiting.
-        using var timeoutSource = new CancellationTokenSource(timeout, _circuit.TimeProvider);
+        using var timeoutSource = new CancellationTokenSource(timeout, circuit.TimeProvider);
         using var linkedSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeoutSource.Token);
 
         HttpResponseMessage response;
@@ -138,14 +194,14 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
         }
         catch (OperationCanceledException exception) when (IsBreakerTimeout(timeoutSource, cancellationToken))
         {
-            throw RecordTimeout(admission, exception);
+            throw RecordTimeout(circuit, admission, exception);
         }
-        catch (Exception exception) when (RecordException(request, admission, exception, cancellationToken))
+        catch (Exception exception) when (RecordException(circuit, request, admission, exception, cancellationToken))
         {
             throw;
         }
 
-        RecordResponse(request, admission, response);
+        RecordResponse(circuit, request, admission, response);
         return response;
     }
 
@@ -156,59 +212,59 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
     /// Records a breaker timeout as a failure and builds the exception that <see cref="HttpClient.Timeout"/> would
     /// have thrown, so callers handle both the same way.
     /// </summary>
-    private TaskCanceledException RecordTimeout(in Admission admission, OperationCanceledException cancellation)
+    private TaskCanceledException RecordTimeout(Circuit circuit, in Admission admission, OperationCanceledException cancellation)
     {
-        _circuit.Record(admission, CircuitBreakerOutcome.Failure);
+        circuit.Record(admission, CircuitBreakerOutcome.Failure);
 
-        TimeSpan timeout = _circuit.Policy.Timeout.GetValueOrDefault();
-        Log.AttemptTimedOut(_logger, _circuit.Name, timeout);
+        TimeSpan timeout = circuit.Policy.Timeout.GetValueOrDefault();
+        Log.AttemptTimedOut(_logger, circuit.Name, timeout);
         string message = $"The request was canceled due to the configured CircuitBreakerOptions.Timeout of {timeout.TotalSeconds} seconds elapsing.";
         return new TaskCanceledException(message, new TimeoutException(message, cancellation));
     }
 
-    private void RecordResponse(HttpRequestMessage request, in Admission admission, HttpResponseMessage? response)
+    private void RecordResponse(Circuit circuit, HttpRequestMessage request, in Admission admission, HttpResponseMessage? response)
     {
         if (response is null)
         {
             // A null response comes from a broken handler below this one. HttpClient reports it to the caller, and
             // it is no evidence about the upstream.
-            _circuit.RecordCancelled(admission);
+            circuit.RecordCancelled(admission);
             return;
         }
 
-        CircuitBreakerOutcome outcome = OutcomeClassifier.Classify(_circuit, _logger, request, response);
-        outcome = OutcomeClassifier.ApplySlowCallRule(_circuit, admission, outcome);
+        CircuitBreakerOutcome outcome = OutcomeClassifier.Classify(circuit, _logger, request, response);
+        outcome = OutcomeClassifier.ApplySlowCallRule(circuit, admission, outcome);
 
-        TimeSpan? retryAfter = outcome == CircuitBreakerOutcome.Failure && _circuit.Policy.HonorRetryAfter
-            ? OutcomeClassifier.GetRetryAfter(response, _circuit.TimeProvider)
+        TimeSpan? retryAfter = outcome == CircuitBreakerOutcome.Failure && circuit.Policy.HonorRetryAfter
+            ? OutcomeClassifier.GetRetryAfter(response, circuit.TimeProvider)
             : null;
-        _circuit.Record(admission, outcome, retryAfter);
+        circuit.Record(admission, outcome, retryAfter);
     }
 
     /// <summary>
     /// Records an exception from the inner handler and returns <see langword="false"/>, so that the exception
     /// filter that calls it lets the same exception instance reach the caller with its stack trace intact.
     /// </summary>
-    private bool RecordException(HttpRequestMessage request, in Admission admission, Exception exception, CancellationToken cancellationToken)
+    private bool RecordException(Circuit circuit, HttpRequestMessage request, in Admission admission, Exception exception, CancellationToken cancellationToken)
     {
         // NOTE: HttpClient.Timeout cancels through the token that reaches this handler, so a request that runs into
         // the client's timeout looks like the caller's own cancellation and does not count. CircuitBreakerOptions.Timeout
         // is the timeout that counts.
         if (exception is OperationCanceledException && cancellationToken.IsCancellationRequested)
         {
-            _circuit.RecordCancelled(admission);
+            circuit.RecordCancelled(admission);
             return false;
         }
 
-        CircuitBreakerOutcome outcome = OutcomeClassifier.Classify(_circuit, _logger, request, exception);
-        _circuit.Record(admission, OutcomeClassifier.ApplySlowCallRule(_circuit, admission, outcome));
+        CircuitBreakerOutcome outcome = OutcomeClassifier.Classify(circuit, _logger, request, exception);
+        circuit.Record(admission, OutcomeClassifier.ApplySlowCallRule(circuit, admission, outcome));
         return false;
     }
 
-    private HttpResponseMessage Reject(HttpRequestMessage request, CircuitPhase phase)
+    private HttpResponseMessage Reject(Circuit circuit, HttpRequestMessage request, CircuitPhase phase)
     {
-        Log.Rejected(_logger, _circuit.Name, phase.State);
+        Log.Rejected(_logger, circuit.Name, phase.State);
 
-        return RejectionResponse.Create(request, _circuit, phase);
+        return RejectionResponse.Create(request, circuit, phase);
     }
 }

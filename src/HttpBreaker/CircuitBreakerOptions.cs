@@ -161,4 +161,46 @@ public sealed class CircuitBreakerOptions
     /// reopening from the moment the probe expired. The late result of the expired probe never counts.
     /// </remarks>
     public TimeSpan ProbeTimeout { get; set; } = CircuitBreakerDefaults.ProbeTimeout;
+
+    /// <summary>
+    /// Gets or sets what the client's requests are split by, each part with its own circuit, state and counters.
+    /// </summary>
+    /// <value>Default <see cref="HttpBreaker.PartitionBy.Client"/> (one circuit). Binds from configuration by name.</value>
+    /// <remarks>
+    /// A partition's circuit is named <c>client/partition</c>, such as <c>github/https://api.github.com:443</c>.
+    /// These options apply to every partition of the client.
+    /// </remarks>
+    public PartitionBy PartitionBy { get; set; } = PartitionBy.Client;
+
+    /// <summary>
+    /// Gets or sets a delegate that computes a custom partition key per request, such as a tenant id from a
+    /// header or an <see cref="HttpRequestOptions"/> value, or <see langword="null"/> to use <see cref="PartitionBy"/>.
+    /// </summary>
+    /// <value>Default <see langword="null"/>. Not bound from configuration.</value>
+    /// <remarks>
+    /// When set, it replaces <see cref="PartitionBy"/>. A request for which it returns <see langword="null"/> goes
+    /// through the client's own circuit. It runs on the request path, so it must be fast; an exception from it
+    /// reaches the caller and nothing is sent.
+    /// </remarks>
+    public Func<HttpRequestMessage, string?>? PartitionKey { get; set; }
+
+    /// <summary>
+    /// Gets or sets how many partition circuits one client keeps. When a new key arrives at the bound, the least
+    /// recently used closed circuits are evicted first; open and half-open ones go last, because evicting them
+    /// drops protection, and isolated ones are never evicted.
+    /// </summary>
+    /// <value>Default 1024. Allowed range: 1 to 1,000,000.</value>
+    /// <remarks>
+    /// When every circuit at the bound has a request in flight or is isolated, a new key shares the client's own
+    /// circuit until one can be evicted.
+    /// </remarks>
+    public int MaxPartitions { get; set; } = CircuitBreakerDefaults.MaxPartitions;
+
+    /// <summary>
+    /// Gets or sets how long a closed partition circuit may go without traffic before the registry drops it, or
+    /// <see langword="null"/> to keep it until the bound forces it out.
+    /// </summary>
+    /// <value>Default 10 minutes. Allowed range: 1 second to one day.</value>
+    /// <remarks>Idle circuits are swept while the client sends partitioned requests, not by a timer.</remarks>
+    public TimeSpan? PartitionIdleTimeout { get; set; } = CircuitBreakerDefaults.PartitionIdleTimeout;
 }

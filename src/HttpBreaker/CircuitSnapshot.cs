@@ -5,8 +5,17 @@ namespace HttpBreaker;
 /// </summary>
 public sealed record CircuitSnapshot
 {
-    /// <summary>Gets the circuit name, which is the name of the <see cref="HttpClient"/> it protects.</summary>
+    /// <summary>
+    /// Gets the circuit name: the name of the <see cref="HttpClient"/> it protects, or <c>client/partition</c>
+    /// for a partition.
+    /// </summary>
     public required string Name { get; init; }
+
+    /// <summary>Gets the name of the client the circuit belongs to.</summary>
+    public required string ClientName { get; init; }
+
+    /// <summary>Gets the partition key, or <see langword="null"/> for the client's own circuit.</summary>
+    public string? PartitionKey { get; init; }
 
     /// <summary>Gets the state of the circuit when the snapshot was taken.</summary>
     /// <remarks>

@@ -18,11 +18,20 @@ internal sealed class Circuit
     private readonly Random _random;
     private readonly CircuitPolicy _policy;
     private readonly bool _measuresDuration;
+    private readonly ICircuitEventSink? _events;
     private CircuitPhase _phase;
 
     public Circuit(string name, CircuitPolicy policy, TimeProvider timeProvider, ILogger logger, Random? random = null)
+        : this(name, partitionKey: null, policy, timeProvider, logger, events: null, random)
     {
-        Name = name;
+    }
+
+    public Circuit(string clientName, string? partitionKey, CircuitPolicy policy, TimeProvider timeProvider, ILogger logger, ICircuitEventSink? events, Random? random = null)
+    {
+        ClientName = clientName;
+        PartitionKey = partitionKey;
+        Name = partitionKey is null ? clientName : $"{clientName}/{partitionKey}";
+        _events = events;
         _policy = policy;
         _timeProvider = timeProvider;
         _logger = logger;
@@ -36,7 +45,12 @@ internal sealed class Circuit
     {
     }
 
+    /// <summary>Gets the circuit name: the client name, or <c>client/partition</c> for a partition.</summary>
     public string Name { get; }
+
+    public string ClientName { get; }
+
+    public string? PartitionKey { get; }
 
     public CircuitPolicy Policy => _policy;
 
@@ -107,7 +121,7 @@ internal sealed class Circuit
             }
 
             var isolated = new IsolatedPhase(current.ConsecutiveFailures, _timeProvider.GetUtcNow());
-            if (TryTransition(current, isolated))
+            if (TryTransition(current, isolated, CircuitTransitionReason.Manual))
             {
                 Log.Isolated(_logger, Name, current.State);
                 return;
@@ -120,7 +134,7 @@ internal sealed class Circuit
         while (true)
         {
             CircuitPhase current = Volatile.Read(ref _phase);
-            if (TryTransition(current, CreateClosedPhase()))
+            if (TryTransition(current, CreateClosedPhase(), CircuitTransitionReason.Manual))
             {
                 Log.Reset(_logger, Name, current.State);
                 return;
@@ -135,6 +149,8 @@ internal sealed class Circuit
         return new CircuitSnapshot
         {
             Name = Name,
+            ClientName = ClientName,
+            PartitionKey = PartitionKey,
             State = phase.State,
             ConsecutiveFailures = phase.ConsecutiveFailures,
             OpenedAt = phase.OpenedAt,
@@ -162,7 +178,7 @@ internal sealed class Circuit
                     // The break is over. The request that wins the swap to half-open logs it, and every racer then
                     // competes for a probe slot in whatever phase is current.
                     var halfOpen = new HalfOpenPhase(open, _policy.PermittedProbes);
-                    if (TryTransition(open, halfOpen))
+                    if (TryTransition(open, halfOpen, CircuitTransitionReason.BreakElapsed))
                     {
                         Log.HalfOpen(_logger, Name, _policy.PermittedProbes);
                     }
@@ -206,7 +222,7 @@ internal sealed class Circuit
         int consecutive = closed.AddFailure();
         if (_policy.FailureThreshold > 0 && consecutive >= _policy.FailureThreshold)
         {
-            if (TryOpen(closed, consecutive, retryAfter) is { } opened)
+            if (TryOpen(closed, consecutive, retryAfter, CircuitTransitionReason.FailureThreshold) is { } opened)
             {
                 Log.Opened(_logger, Name, consecutive, opened.ProbeAt.GetValueOrDefault());
             }
@@ -222,7 +238,7 @@ internal sealed class Circuit
         (int failures, int throughput) = closed.Window.AddFailure();
         if (throughput >= _policy.MinimumThroughput && (double)failures / throughput >= _policy.FailureRatio)
         {
-            if (TryOpen(closed, consecutive, retryAfter) is { } opened)
+            if (TryOpen(closed, consecutive, retryAfter, CircuitTransitionReason.FailureRatio) is { } opened)
             {
                 Log.OpenedByRatio(_logger, Name, failures, throughput, _policy.SamplingDuration, opened.ProbeAt.GetValueOrDefault());
             }
@@ -230,7 +246,7 @@ internal sealed class Circuit
     }
 
     /// <summary>Opens a closed circuit and returns the open phase, or <see langword="null"/> when another thread changed the state first.</summary>
-    private OpenPhase? TryOpen(ClosedPhase closed, int consecutiveFailures, TimeSpan? retryAfter)
+    private OpenPhase? TryOpen(ClosedPhase closed, int consecutiveFailures, TimeSpan? retryAfter, CircuitTransitionReason reason)
     {
         if (!ReferenceEquals(Volatile.Read(ref _phase), closed))
         {
@@ -239,7 +255,7 @@ internal sealed class Circuit
 
         (TimeSpan baseBreak, TimeSpan breakDuration) = ComputeBreak(previousBase: null, retryAfter);
         OpenPhase open = CreateOpenPhase(consecutiveFailures, TimeSpan.Zero, breakDuration, baseBreak);
-        return TryTransition(closed, open) ? open : null;
+        return TryTransition(closed, open, reason) ? open : null;
     }
 
     private void RecordProbe(HalfOpenPhase halfOpen, in Admission admission, CircuitBreakerOutcome outcome, TimeSpan? retryAfter)
@@ -253,7 +269,7 @@ internal sealed class Circuit
 
         if (outcome == CircuitBreakerOutcome.Failure)
         {
-            if (TryReopen(halfOpen, TimeSpan.Zero, retryAfter) is { } reopened)
+            if (TryReopen(halfOpen, TimeSpan.Zero, retryAfter, CircuitTransitionReason.ProbeFailed) is { } reopened)
             {
                 Log.ProbeFailed(_logger, Name, reopened.ProbeAt.GetValueOrDefault());
             }
@@ -264,7 +280,7 @@ internal sealed class Circuit
         // An ignored outcome, such as a 4xx, still shows that the upstream responds.
         if (halfOpen.AddSuccess() >= _policy.ProbeSuccessThreshold)
         {
-            if (TryTransition(halfOpen, CreateClosedPhase()))
+            if (TryTransition(halfOpen, CreateClosedPhase(), CircuitTransitionReason.ProbeSucceeded))
             {
                 Log.Closed(_logger, Name);
             }
@@ -293,7 +309,7 @@ internal sealed class Circuit
             return false;
         }
 
-        if (TryReopen(halfOpen, overdue, retryAfter: null) is { } reopened)
+        if (TryReopen(halfOpen, overdue, retryAfter: null, CircuitTransitionReason.ProbeTimedOut) is { } reopened)
         {
             Log.ProbeTimedOut(_logger, Name, _policy.ProbeTimeout, reopened.ProbeAt.GetValueOrDefault());
         }
@@ -302,11 +318,11 @@ internal sealed class Circuit
     }
 
     /// <summary>Reopens a half-open circuit, dated <paramref name="ago"/> before now.</summary>
-    private OpenPhase? TryReopen(HalfOpenPhase halfOpen, TimeSpan ago, TimeSpan? retryAfter)
+    private OpenPhase? TryReopen(HalfOpenPhase halfOpen, TimeSpan ago, TimeSpan? retryAfter, CircuitTransitionReason reason)
     {
         (TimeSpan baseBreak, TimeSpan breakDuration) = ComputeBreak(halfOpen.BaseBreak, retryAfter);
         OpenPhase reopened = CreateOpenPhase(halfOpen.ConsecutiveFailures + 1, ago, breakDuration, baseBreak);
-        return TryTransition(halfOpen, reopened) ? reopened : null;
+        return TryTransition(halfOpen, reopened, reason) ? reopened : null;
     }
 
     /// <summary>
@@ -355,8 +371,16 @@ internal sealed class Circuit
     private ClosedPhase CreateClosedPhase() =>
         new(_policy.FailureRatio is null ? null : new RollingWindow(_policy.SamplingDuration, CircuitBreakerDefaults.WindowBuckets, _timeProvider));
 
-    private bool TryTransition(CircuitPhase expected, CircuitPhase next) =>
-        ReferenceEquals(Interlocked.CompareExchange(ref _phase, next, expected), expected);
+    private bool TryTransition(CircuitPhase expected, CircuitPhase next, CircuitTransitionReason reason)
+    {
+        if (!ReferenceEquals(Interlocked.CompareExchange(ref _phase, next, expected), expected))
+        {
+            return false;
+        }
+
+        _events?.OnTransition(this, expected.State, next.State, reason);
+        return true;
+    }
 
     private static TimeSpan Min(TimeSpan left, TimeSpan right) => left < right ? left : right;
 

@@ -50,4 +50,10 @@ internal static class CircuitBreakerDefaults
     public const int MaxPermittedProbes = 1000;
 
     public static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(30);
+
+    public const int MaxPartitions = 1024;
+    public const int MaxMaxPartitions = 1_000_000;
+
+    public static readonly TimeSpan PartitionIdleTimeout = TimeSpan.FromMinutes(10);
+    public static readonly TimeSpan MinPartitionIdleTimeout = TimeSpan.FromSeconds(1);
 }

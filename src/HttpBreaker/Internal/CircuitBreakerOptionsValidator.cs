@@ -60,6 +60,14 @@ internal sealed class CircuitBreakerOptionsValidator : IValidateOptions<CircuitB
 
         failures.CheckRange(nameof(options.ProbeTimeout), options.ProbeTimeout, minDuration, maxDuration);
 
+        if (!Enum.IsDefined(options.PartitionBy))
+        {
+            failures.Add(nameof(options.PartitionBy), options.PartitionBy.ToString(), "Client or Authority");
+        }
+
+        failures.CheckRange(nameof(options.MaxPartitions), options.MaxPartitions, 1, CircuitBreakerDefaults.MaxMaxPartitions, "an integer from 1 to 1000000");
+        failures.CheckRange(nameof(options.PartitionIdleTimeout), options.PartitionIdleTimeout, CircuitBreakerDefaults.MinPartitionIdleTimeout, maxDuration);
+
         return failures.ToResult();
     }
 

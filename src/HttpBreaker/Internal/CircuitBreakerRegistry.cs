@@ -6,14 +6,15 @@ using Microsoft.Extensions.Options;
 namespace HttpBreaker.Internal;
 
 /// <summary>
-/// Creates and keeps one <see cref="Circuit"/> per client name for the lifetime of the service provider.
+/// Creates and keeps the circuits of every client for the lifetime of the service provider.
 /// </summary>
-internal sealed class CircuitBreakerRegistry : ICircuitBreakerRegistry
+internal sealed class CircuitBreakerRegistry : ICircuitBreakerRegistry, IDisposable
 {
-    private readonly ConcurrentDictionary<string, Circuit> _circuits = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ClientCircuits> _clients = new(StringComparer.Ordinal);
     private readonly IOptionsMonitor<CircuitBreakerOptions> _options;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
+    private readonly StateChangeNotifier _notifier;
     private readonly bool _coversAllClients;
     private readonly HashSet<string> _clientNames = new(StringComparer.Ordinal);
 
@@ -26,6 +27,7 @@ internal sealed class CircuitBreakerRegistry : ICircuitBreakerRegistry
         _options = options;
         _timeProvider = timeProvider ?? TimeProvider.System;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("HttpBreaker.CircuitBreaker");
+        _notifier = new StateChangeNotifier(_timeProvider, _logger) { Sender = this };
 
         foreach (CircuitBreakerRegistration registration in registrations)
         {
@@ -40,55 +42,129 @@ internal sealed class CircuitBreakerRegistry : ICircuitBreakerRegistry
         }
     }
 
+    public event EventHandler<CircuitStateChangedEventArgs>? StateChanged
+    {
+        add
+        {
+            if (value is not null)
+            {
+                _notifier.Subscribe(value);
+            }
+        }
+
+        remove
+        {
+            if (value is not null)
+            {
+                _notifier.Unsubscribe(value);
+            }
+        }
+    }
+
     internal ILogger Logger => _logger;
 
     /// <summary>
-    /// Returns the client's circuit, creating it on first use. Creating it reads the client's options, so invalid
-    /// options raise <see cref="OptionsValidationException"/> here and no circuit is stored.
+    /// Returns the circuits of a client, creating them on first use. Creating them reads the client's options, so
+    /// invalid options raise <see cref="OptionsValidationException"/> here and nothing is stored.
     /// </summary>
-    internal Circuit GetOrCreateCircuit(string clientName) =>
-        _circuits.TryGetValue(clientName, out Circuit? circuit)
-            ? circuit
-            : _circuits.GetOrAdd(clientName, CreateCircuit(clientName));
+    internal ClientCircuits GetOrCreateClient(string clientName) =>
+        _clients.TryGetValue(clientName, out ClientCircuits? client)
+            ? client
+            : _clients.GetOrAdd(clientName, CreateClient(clientName));
 
-    public bool TryGetCircuit(string name, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out CircuitSnapshot? snapshot)
+    public bool TryGetCircuit(string name, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out CircuitSnapshot? snapshot) =>
+        TryGetCircuit(name, partitionKey: null, out snapshot);
+
+    public bool TryGetCircuit(string clientName, string? partitionKey, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out CircuitSnapshot? snapshot)
     {
-        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(clientName);
 
-        snapshot = _circuits.TryGetValue(name, out Circuit? circuit) ? circuit.GetSnapshot() : null;
+        snapshot = null;
+        if (!_clients.TryGetValue(clientName, out ClientCircuits? client))
+        {
+            return false;
+        }
+
+        if (partitionKey is null)
+        {
+            snapshot = client.ClientCircuit.GetSnapshot();
+        }
+        else if (client.Partitions is not null && client.Partitions.TryGet(partitionKey, out PartitionEntry? entry))
+        {
+            snapshot = entry!.Circuit.GetSnapshot();
+        }
+
         return snapshot is not null;
     }
 
     public IReadOnlyList<CircuitSnapshot> GetCircuits()
     {
-        var snapshots = new List<CircuitSnapshot>(_circuits.Count);
-        foreach (KeyValuePair<string, Circuit> entry in _circuits)
+        var snapshots = new List<CircuitSnapshot>();
+        foreach (ClientCircuits client in _clients.Values)
         {
-            snapshots.Add(entry.Value.GetSnapshot());
+            snapshots.AddRange(client.AllCircuits.Select(circuit => circuit.GetSnapshot()));
         }
 
         snapshots.Sort(static (left, right) => string.CompareOrdinal(left.Name, right.Name));
         return snapshots;
     }
 
-    public void Isolate(string name) => GetRegisteredCircuit(name).Isolate();
+    public void Isolate(string name) => GetRegisteredClient(name).IsolateAll();
 
-    public void Reset(string name) => GetRegisteredCircuit(name).Reset();
+    public void Reset(string name) => GetRegisteredClient(name).ResetAll();
 
-    private Circuit CreateCircuit(string clientName) =>
-        new(clientName, CircuitPolicy.Create(_options.Get(clientName)), _timeProvider, _logger);
+    public void Isolate(string clientName, string partitionKey)
+    {
+        ArgumentNullException.ThrowIfNull(partitionKey);
+
+        PartitionTable partitions = GetPartitions(clientName);
+        PartitionEntry entry = partitions.Acquire(partitionKey) ?? throw new InvalidOperationException(
+            $"Client '{clientName}' already has {partitions.Count} partition circuits that cannot be evicted, its MaxPartitions. " +
+            $"Reset isolated partitions or raise MaxPartitions to isolate '{partitionKey}'.");
+
+        try
+        {
+            entry.Circuit.Isolate();
+        }
+        finally
+        {
+            entry.Release();
+        }
+    }
+
+    public void Reset(string clientName, string partitionKey)
+    {
+        ArgumentNullException.ThrowIfNull(partitionKey);
+
+        // A partition without a circuit is already as good as closed, so there is nothing to reset.
+        if (GetPartitions(clientName).TryGet(partitionKey, out PartitionEntry? entry))
+        {
+            entry!.Circuit.Reset();
+        }
+    }
+
+    public void Dispose() => _notifier.Dispose();
+
+    private ClientCircuits CreateClient(string clientName) =>
+        new(clientName, CircuitPolicy.Create(_options.Get(clientName)), _timeProvider, _logger, _notifier);
+
+    private PartitionTable GetPartitions(string clientName) =>
+        GetRegisteredClient(clientName).Partitions ?? throw new ArgumentException(
+            $"Client '{clientName}' is not partitioned, so it has no partition circuits. Set PartitionBy or PartitionKey in its circuit breaker options, " +
+            $"or use Isolate(\"{clientName}\") and Reset(\"{clientName}\") for its one circuit.",
+            nameof(clientName));
 
     /// <summary>
-    /// Returns the circuit of a client that has a breaker, creating it so that an operator can isolate a client
-    /// before its first request. An unknown name is rejected rather than given a circuit nothing would use.
+    /// Returns the circuits of a client that has a breaker, creating them so that an operator can isolate a client
+    /// before its first request. An unknown name is rejected rather than given circuits nothing would use.
     /// </summary>
-    private Circuit GetRegisteredCircuit(string name)
+    private ClientCircuits GetRegisteredClient(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
 
-        if (_circuits.TryGetValue(name, out Circuit? circuit))
+        if (_clients.TryGetValue(name, out ClientCircuits? client))
         {
-            return circuit;
+            return client;
         }
 
         if (!_coversAllClients && !_clientNames.Contains(name))
@@ -100,6 +176,6 @@ internal sealed class CircuitBreakerRegistry : ICircuitBreakerRegistry
                 nameof(name));
         }
 
-        return GetOrCreateCircuit(name);
+        return GetOrCreateClient(name);
     }
 }

@@ -117,7 +117,7 @@ internal static class CircuitBreakerServices
         }
 
         CircuitBreakerRegistry registry = builder.Services.GetRequiredService<CircuitBreakerRegistry>();
-        Circuit circuit = registry.GetOrCreateCircuit(builder.Name ?? Options.DefaultName);
-        builder.AdditionalHandlers.Add(new CircuitBreakerHandler(circuit, registry.Logger));
+        ClientCircuits client = registry.GetOrCreateClient(builder.Name ?? Options.DefaultName);
+        builder.AdditionalHandlers.Add(new CircuitBreakerHandler(client, registry.Logger));
     }
 }

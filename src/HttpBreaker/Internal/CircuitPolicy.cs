@@ -24,6 +24,10 @@ internal sealed class CircuitPolicy
         PermittedProbes = options.PermittedProbes;
         ProbeSuccessThreshold = options.ProbeSuccessThreshold ?? options.PermittedProbes;
         ProbeTimeout = options.ProbeTimeout;
+        PartitionBy = options.PartitionBy;
+        PartitionKey = options.PartitionKey;
+        MaxPartitions = options.MaxPartitions;
+        PartitionIdleTimeout = options.PartitionIdleTimeout;
     }
 
     /// <summary>Gets the consecutive failures that open the circuit, or 0 when that rule is off.</summary>
@@ -58,6 +62,17 @@ internal sealed class CircuitPolicy
     public int ProbeSuccessThreshold { get; }
 
     public TimeSpan ProbeTimeout { get; }
+
+    public PartitionBy PartitionBy { get; }
+
+    public Func<HttpRequestMessage, string?>? PartitionKey { get; }
+
+    /// <summary>Gets whether requests are split into partitions at all.</summary>
+    public bool IsPartitioned => PartitionKey is not null || PartitionBy != PartitionBy.Client;
+
+    public int MaxPartitions { get; }
+
+    public TimeSpan? PartitionIdleTimeout { get; }
 
     /// <summary>
     /// Creates the policy of options that passed validation.

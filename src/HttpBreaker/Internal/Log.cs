@@ -43,4 +43,13 @@ internal static partial class Log
 
     [LoggerMessage(11, LogLevel.Error, "The outcome classifier of client '{ClientName}' threw; the default rules classified the outcome instead.")]
     public static partial void ClassifierFailed(ILogger logger, Exception exception, string clientName);
+
+    [LoggerMessage(12, LogLevel.Debug, "Circuit '{CircuitName}' was evicted from the registry while {State}; its next request starts a closed circuit.")]
+    public static partial void Evicted(ILogger logger, string circuitName, CircuitState state);
+
+    [LoggerMessage(13, LogLevel.Error, "A StateChanged subscriber threw while handling a change of circuit '{CircuitName}'.")]
+    public static partial void SubscriberFailed(ILogger logger, Exception exception, string circuitName);
+
+    [LoggerMessage(14, LogLevel.Warning, "StateChanged subscribers fell more than {QueueCapacity} changes behind; {Dropped} changes dropped so far.")]
+    public static partial void StateChangesDropped(ILogger logger, long dropped, int queueCapacity);
 }

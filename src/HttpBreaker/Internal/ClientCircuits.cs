@@ -1,0 +1,104 @@
+using Microsoft.Extensions.Logging;
+
+namespace HttpBreaker.Internal;
+
+/// <summary>
+/// Every circuit of one client: its own circuit and, when the client is partitioned, the table of partition
+/// circuits. They share one policy.
+/// </summary>
+internal sealed class ClientCircuits
+{
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
+    private readonly ICircuitEventSink _events;
+    private volatile bool _isolated;
+
+    public ClientCircuits(string clientName, CircuitPolicy policy, TimeProvider timeProvider, ILogger logger, ICircuitEventSink events)
+    {
+        ClientName = clientName;
+        Policy = policy;
+        _timeProvider = timeProvider;
+        _logger = logger;
+        _events = events;
+        ClientCircuit = new Circuit(clientName, partitionKey: null, policy, timeProvider, logger, events);
+        Partitions = policy.IsPartitioned ? new PartitionTable(this, timeProvider) : null;
+    }
+
+    /// <summary>Wraps a single circuit built outside the registry, for tests that drive a handler directly.</summary>
+    public ClientCircuits(Circuit circuit)
+    {
+        ClientName = circuit.ClientName;
+        Policy = circuit.Policy;
+        _timeProvider = circuit.TimeProvider;
+        _logger = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+        _events = NullEventSink.Instance;
+        ClientCircuit = circuit;
+    }
+
+    public string ClientName { get; }
+
+    public CircuitPolicy Policy { get; }
+
+    /// <summary>Gets the circuit of the client itself, used when it is not partitioned or a request has no key.</summary>
+    public Circuit ClientCircuit { get; }
+
+    public PartitionTable? Partitions { get; }
+
+    public IEnumerable<Circuit> AllCircuits =>
+        Partitions is null ? [ClientCircuit] : Partitions.Entries.Select(entry => entry.Circuit).Prepend(ClientCircuit);
+
+    /// <summary>
+    /// Returns the partition key of a request, or <see langword="null"/> for the client's own circuit.
+    /// </summary>
+    public string? GetPartitionKey(HttpRequestMessage request)
+    {
+        if (Policy.PartitionKey is { } custom)
+        {
+            return custom(request);
+        }
+
+        // NOTE: the authority string is built for every request; a per-URI cache would make this path allocation-free.
+        return Policy.PartitionBy == PartitionBy.Authority && request.RequestUri is { IsAbsoluteUri: true } uri
+            ? $"{uri.Scheme}://{uri.IdnHost}:{uri.Port}"
+            : null;
+    }
+
+    /// <summary>
+    /// Creates a partition circuit, isolated at once when the whole client is isolated, so that isolation covers
+    /// keys that arrive after it.
+    /// </summary>
+    public Circuit CreatePartitionCircuit(string key)
+    {
+        var circuit = new Circuit(ClientName, key, Policy, _timeProvider, _logger, _events);
+        if (_isolated)
+        {
+            circuit.Isolate();
+        }
+
+        return circuit;
+    }
+
+    public void IsolateAll()
+    {
+        _isolated = true;
+        foreach (Circuit circuit in AllCircuits)
+        {
+            circuit.Isolate();
+        }
+    }
+
+    public void ResetAll()
+    {
+        _isolated = false;
+        foreach (Circuit circuit in AllCircuits)
+        {
+            circuit.Reset();
+        }
+    }
+
+    public void OnEvicted(Circuit circuit, CircuitState state)
+    {
+        Log.Evicted(_logger, circuit.Name, state);
+        _events.OnTransition(circuit, state, CircuitState.Closed, CircuitTransitionReason.Evicted);
+    }
+}

@@ -1,0 +1,189 @@
+using System.Collections.Concurrent;
+
+namespace HttpBreaker.Internal;
+
+/// <summary>
+/// The partition circuits of one client, bounded by <see cref="CircuitPolicy.MaxPartitions"/> and swept of idle
+/// closed circuits.
+/// </summary>
+/// <remarks>
+/// The count is kept beside the dictionary because <see cref="ConcurrentDictionary{TKey, TValue}.Count"/> takes
+/// every lock of the dictionary. A new key first reserves a place in the count, so the table never holds more
+/// circuits than the bound, even while many new keys arrive at once.
+/// </remarks>
+internal sealed class PartitionTable
+{
+    private readonly ConcurrentDictionary<string, PartitionEntry> _entries = new(StringComparer.Ordinal);
+    private readonly ClientCircuits _client;
+    private readonly TimeProvider _timeProvider;
+    private readonly int _maxPartitions;
+    private readonly long _idleTicks;
+    private readonly object _evictionGate = new();
+    private int _count;
+    private long _nextSweep;
+
+    public PartitionTable(ClientCircuits client, TimeProvider timeProvider)
+    {
+        _client = client;
+        _timeProvider = timeProvider;
+        _maxPartitions = client.Policy.MaxPartitions;
+        _idleTicks = client.Policy.PartitionIdleTimeout is { } idle
+            ? (long)((Int128)idle.Ticks * timeProvider.TimestampFrequency / TimeSpan.TicksPerSecond)
+            : 0;
+        _nextSweep = timeProvider.GetTimestamp() + (_idleTicks / 4);
+    }
+
+    public int Count => Volatile.Read(ref _count);
+
+    public IEnumerable<PartitionEntry> Entries => _entries.Values;
+
+    /// <summary>
+    /// Leases the circuit of <paramref name="key"/>, creating it when needed.
+    /// </summary>
+    /// <returns>The leased entry, or <see langword="null"/> when the table is full of circuits that cannot be evicted.</returns>
+    public PartitionEntry? Acquire(string key)
+    {
+        long now = _timeProvider.GetTimestamp();
+        if (_idleTicks > 0 && now >= Volatile.Read(ref _nextSweep))
+        {
+            SweepIdle(now);
+        }
+
+        while (true)
+        {
+            if (_entries.TryGetValue(key, out PartitionEntry? existing))
+            {
+                if (existing.TryAcquire(now))
+                {
+                    return existing;
+                }
+
+                // The entry is being evicted: finish its removal so the retry creates a fresh circuit.
+                Remove(existing);
+                continue;
+            }
+
+            if (!TryReservePlace())
+            {
+                return null;
+            }
+
+            var created = new PartitionEntry(key, _client.CreatePartitionCircuit(key), now);
+            if (_entries.TryAdd(key, created))
+            {
+                return created;
+            }
+
+            // Another request added the key first; give the place back and lease its circuit instead.
+            Interlocked.Decrement(ref _count);
+        }
+    }
+
+    public bool TryGet(string key, out PartitionEntry? entry) => _entries.TryGetValue(key, out entry);
+
+    private bool TryReservePlace()
+    {
+        while (true)
+        {
+            int count = Volatile.Read(ref _count);
+            if (count < _maxPartitions)
+            {
+                if (Interlocked.CompareExchange(ref _count, count + 1, count) == count)
+                {
+                    return true;
+                }
+
+                continue;
+            }
+
+            if (!EvictForSpace())
+            {
+                return false;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Evicts least recently used circuits, closed ones before open and half-open ones, down to seven eighths of the
+    /// bound, so that a stream of new keys pays for one scan every few thousand keys rather than one per key.
+    /// </summary>
+    /// <returns><see langword="true"/> when there is room for a new circuit afterwards.</returns>
+    private bool EvictForSpace()
+    {
+        lock (_evictionGate)
+        {
+            if (Volatile.Read(ref _count) < _maxPartitions)
+            {
+                return true;
+            }
+
+            int target = Math.Min(_maxPartitions - 1, _maxPartitions - (_maxPartitions / 8));
+            PartitionEntry[] candidates = _entries.Values
+                .Where(entry => entry.Circuit.CurrentPhase.State != CircuitState.Isolated && !entry.IsInFlight)
+                .OrderBy(entry => entry.Circuit.CurrentPhase.State == CircuitState.Closed ? 0 : 1)
+                .ThenBy(entry => entry.LastUsed)
+                .ToArray();
+
+            foreach (PartitionEntry candidate in candidates)
+            {
+                if (Volatile.Read(ref _count) <= target)
+                {
+                    break;
+                }
+
+                TryEvict(candidate);
+            }
+
+            return Volatile.Read(ref _count) < _maxPartitions;
+        }
+    }
+
+    private void SweepIdle(long now)
+    {
+        if (!Monitor.TryEnter(_evictionGate))
+        {
+            return;
+        }
+
+        try
+        {
+            Volatile.Write(ref _nextSweep, now + Math.Max(1, _idleTicks / 4));
+            foreach (PartitionEntry entry in _entries.Values)
+            {
+                if (entry.Circuit.CurrentPhase.State == CircuitState.Closed && now - entry.LastUsed >= _idleTicks)
+                {
+                    TryEvict(entry);
+                }
+            }
+        }
+        finally
+        {
+            Monitor.Exit(_evictionGate);
+        }
+    }
+
+    private void TryEvict(PartitionEntry entry)
+    {
+        if (!entry.TryMarkEvicted())
+        {
+            return;
+        }
+
+        // Marking succeeds once per entry, so the eviction is reported once, whichever thread removes it.
+        CircuitState state = entry.Circuit.CurrentPhase.State;
+        Remove(entry);
+        _client.OnEvicted(entry.Circuit, state);
+    }
+
+    /// <summary>Removes an evicted entry once, whichever of the evicting thread and a racing request gets there first.</summary>
+    private bool Remove(PartitionEntry entry)
+    {
+        if (!_entries.TryRemove(new KeyValuePair<string, PartitionEntry>(entry.Key, entry)))
+        {
+            return false;
+        }
+
+        Interlocked.Decrement(ref _count);
+        return true;
+    }
+}
