@@ -29,13 +29,13 @@ if (options.ShowHelp)
     return 0;
 }
 
-// The recorder is the only logging provider, so no log line reaches the console except the transitions the
-// sample prints itself. It needs Information, the level of the half-open and closed messages.
+// The recorder is the only logging provider, so no log line reaches the console except the events the sample
+// prints itself. It needs Debug, the level of the message for a request that the breaker's Timeout cancelled.
 var recorder = new TransitionRecorder();
 var services = new ServiceCollection();
 services.AddLogging(logging => logging
     .AddProvider(recorder)
-    .AddFilter<TransitionRecorder>(TransitionRecorder.Category, LogLevel.Information));
+    .AddFilter<TransitionRecorder>(TransitionRecorder.Category, LogLevel.Debug));
 services.AddHttpClient(ClientName, client => client.Timeout = requestTimeout)
     .AddCircuitBreaker(breaker =>
     {
