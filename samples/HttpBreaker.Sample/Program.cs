@@ -26,7 +26,11 @@ if (options.ShowHelp)
     return 0;
 }
 
-var scenario = new ConsecutiveScenario(options.FailureThreshold, options.BreakDuration);
+IDemoScenario scenario = options.Scenario switch
+{
+    ScenarioKind.Ratio => new RatioScenario(options.BreakDuration),
+    _ => new ConsecutiveScenario(options.FailureThreshold, options.BreakDuration),
+};
 TimeSpan requestInterval = scenario.RequestInterval;
 
 // The recorder is the only logging provider, so no log line reaches the console except the events the sample
