@@ -29,6 +29,7 @@ if (options.ShowHelp)
 IDemoScenario scenario = options.Scenario switch
 {
     ScenarioKind.Ratio => new RatioScenario(options.BreakDuration),
+    ScenarioKind.Backoff => new BackoffScenario(options.FailureThreshold, options.BreakDuration),
     _ => new ConsecutiveScenario(options.FailureThreshold, options.BreakDuration),
 };
 TimeSpan requestInterval = scenario.RequestInterval;

@@ -5,7 +5,8 @@ namespace HttpBreaker.Sample;
 
 /// <summary>
 /// Command-line settings of the sample. Only the syntax of <c>--threshold</c> and <c>--break</c> is checked here,
-/// because the library validates their ranges itself and the sample shows its messages.
+/// because the library validates their ranges itself and the sample shows its messages. The exception is the
+/// backoff scenario, whose phase plan needs a break from 0.2 to 2 seconds.
 /// </summary>
 internal sealed class SampleOptions
 {
@@ -21,13 +22,18 @@ internal sealed class SampleOptions
           ratio        One request every 100 ms. The upstream returns 200, then 500, 500, 200 in turn, then
                        200 again. FailureRatio 0.5 over a 2 s window opens the circuit, with the
                        consecutive rule off. Lasts break + 7 s.
+          backoff      One request every 200 ms. The upstream returns 500 until three probes have failed,
+                       then 200, then 500 once more. BreakDurationMultiplier 2 doubles the break on each
+                       failed probe, up to MaxBreakDuration 4 s, and a close resets it. Lasts 12.4 s with
+                       the defaults. The second line of the run states its length.
 
         Options:
-          --scenario NAME     consecutive (default) or ratio.
+          --scenario NAME     consecutive (default), ratio or backoff.
           --threshold N       Consecutive failures that open the circuit. Default 3. Not for ratio, which
                               turns this rule off.
           --break SECONDS     How long the open circuit rejects requests before it sends a probe, in
-                              seconds; decimals allowed. Default 2.
+                              seconds; decimals allowed. Default 2, or 0.5 for backoff, which accepts 0.2
+                              to 2 so that its probes fit its phases and the break can double.
           --url URL           Watch this http or https URL instead of the built-in upstream, with the
                               consecutive scenario's options. No server is started and no phases are
                               switched.
@@ -115,7 +121,7 @@ internal sealed class SampleOptions
             return false;
         }
 
-        error = CheckScenario(scenario, threshold, url);
+        error = CheckScenario(scenario, threshold, breakDuration, url);
         if (error is not null)
         {
             return false;
@@ -125,7 +131,7 @@ internal sealed class SampleOptions
         {
             Scenario = scenario,
             FailureThreshold = threshold ?? 3,
-            BreakDuration = breakDuration ?? TimeSpan.FromSeconds(2),
+            BreakDuration = breakDuration ?? (scenario == ScenarioKind.Backoff ? TimeSpan.FromSeconds(0.5) : TimeSpan.FromSeconds(2)),
             Url = url,
             WatchDuration = watchDuration ?? TimeSpan.FromSeconds(10),
         };
@@ -145,7 +151,7 @@ internal sealed class SampleOptions
     /// Returns an error for an option that the chosen scenario cannot use, such as <c>--url</c> with ratio, or
     /// <see langword="null"/> when every option fits.
     /// </summary>
-    private static string? CheckScenario(ScenarioKind scenario, int? threshold, Uri? url)
+    private static string? CheckScenario(ScenarioKind scenario, int? threshold, TimeSpan? breakDuration, Uri? url)
     {
         if (url is not null && scenario != ScenarioKind.Consecutive)
         {
@@ -156,6 +162,16 @@ internal sealed class SampleOptions
         if (threshold is not null && scenario == ScenarioKind.Ratio)
         {
             return "--threshold does not apply to --scenario ratio, which sets FailureThreshold to 0 to turn the consecutive rule off. Remove --threshold.";
+        }
+
+        // The backoff plan makes the upstream recover between the third failed probe and the fourth, which comes one
+        // break of 8 x --break (capped at 4 s) later. Below 0.2 s that break would not outlast the 1 s that the plan
+        // allows for probes that come late. Above 2 s the cap of 4 s leaves the break no room to double.
+        if (breakDuration is { } duration && scenario == ScenarioKind.Backoff && (duration < TimeSpan.FromSeconds(0.2) || duration > TimeSpan.FromSeconds(2)))
+        {
+            return string.Create(
+                CultureInfo.InvariantCulture,
+                $"Invalid value '{duration.TotalSeconds}' for --break with --scenario backoff: expected 0.2 to 2 seconds, such as 0.5.");
         }
 
         return null;
@@ -181,6 +197,7 @@ internal sealed class SampleOptions
     {
         ScenarioKind.Consecutive => "consecutive",
         ScenarioKind.Ratio => "ratio",
+        ScenarioKind.Backoff => "backoff",
         _ => scenario.ToString(),
     };
 

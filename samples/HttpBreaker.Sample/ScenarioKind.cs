@@ -10,4 +10,7 @@ internal enum ScenarioKind
 
     /// <summary>The share of failures over the sampling window opens the circuit, with the consecutive rule off.</summary>
     Ratio,
+
+    /// <summary>Each failed probe doubles the break up to a maximum, and a close resets it.</summary>
+    Backoff,
 }
