@@ -43,15 +43,18 @@ internal sealed class BackoffScenario : IDemoScenario
     }
 
     // A probe goes out at the first request after its break, so each probe can come up to one interval late. The
-    // failing phase ends two intervals after the latest time of the third failed probe. The fourth break, at least
-    // 1.6 s because --break is at least 0.2 s, ends after that, so its probe finds the upstream healthy. The second
-    // burst has exactly enough requests to open the circuit, so its probe always lands in the last phase.
+    // failing phase ends at least one interval after the latest time of the third failed probe. The fourth break,
+    // at least 1.6 s because --break is at least 0.2 s, ends after that, so its probe finds the upstream healthy.
+    // The second burst has exactly enough requests to open the circuit, so its probe always lands in the last phase.
+    //
+    // Every phase lasts a whole number of intervals. The runner ends a phase half an interval early, so a phase end
+    // between two requests, as a break of 0.5 s would make it, leaves the last request of the phase to timer jitter.
     public IReadOnlyList<DemoPhase> PlanPhases(FlakyUpstream upstream)
     {
         TimeSpan interval = RequestInterval;
         TimeSpan opening = _failureThreshold * interval;
         List<TimeSpan> breaks = ExpectedBreaks(FailedProbes + 1);
-        TimeSpan failedProbeBreaks = breaks.Take(FailedProbes).Aggregate(TimeSpan.Zero, (total, duration) => total + duration);
+        TimeSpan failedProbeBreaks = RoundUpToInterval(breaks.Take(FailedProbes).Aggregate(TimeSpan.Zero, (total, duration) => total + duration));
 
         return
         [
@@ -61,12 +64,12 @@ internal sealed class BackoffScenario : IDemoScenario
                 opening + failedProbeBreaks + ((FailedProbes + 1) * interval),
                 _ => RespondWith(upstream, StatusCodes.Status500InternalServerError)),
             new("recovered", "the upstream returns 200 OK, so the next probe closes the circuit",
-                breaks[FailedProbes] + (3 * interval),
+                RoundUpToInterval(breaks[FailedProbes]) + (3 * interval),
                 _ => RespondWith(upstream, StatusCodes.Status200OK)),
             new("failing again", $"the upstream returns 500 for {_failureThreshold} requests, which open the circuit again",
                 opening,
                 _ => RespondWith(upstream, StatusCodes.Status500InternalServerError)),
-            new("recovered again", "the upstream returns 200 OK", _breakDuration + (4 * interval),
+            new("recovered again", "the upstream returns 200 OK", RoundUpToInterval(_breakDuration) + (4 * interval),
                 _ => RespondWith(upstream, StatusCodes.Status200OK)),
         ];
     }
@@ -110,6 +113,12 @@ internal sealed class BackoffScenario : IDemoScenario
         }
 
         return breaks;
+    }
+
+    private TimeSpan RoundUpToInterval(TimeSpan duration)
+    {
+        long intervals = (duration.Ticks + RequestInterval.Ticks - 1) / RequestInterval.Ticks;
+        return intervals * RequestInterval;
     }
 
     private static bool IsClose(TimeSpan actual, TimeSpan expected) => (actual - expected).Duration() <= Tolerance;

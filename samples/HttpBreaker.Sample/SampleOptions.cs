@@ -24,7 +24,7 @@ internal sealed class SampleOptions
                        consecutive rule off. Lasts break + 7 s.
           backoff      One request every 200 ms. The upstream returns 500 until three probes have failed,
                        then 200, then 500 once more. BreakDurationMultiplier 2 doubles the break on each
-                       failed probe, up to MaxBreakDuration 4 s, and a close resets it. Lasts 12.4 s with
+                       failed probe, up to MaxBreakDuration 4 s, and a close resets it. Lasts 12.6 s with
                        the defaults. The second line of the run states its length.
 
         Options:
