@@ -7,14 +7,17 @@ using Microsoft.Extensions.DependencyInjection;
 namespace HttpBreaker.Sample;
 
 /// <summary>
-/// A Kestrel server on 127.0.0.1 that responds to <c>GET /</c> with 200 or 500, and that can be stopped so that
-/// connections to its port are refused, then started again on the same port.
+/// A Kestrel server on 127.0.0.1 that responds to <c>GET /</c> with a repeating sequence of status codes, such as
+/// 200 alone or 500, 500, 200, and that can be stopped so that connections to its port are refused, then started
+/// again on the same port.
 /// </summary>
 internal sealed class FlakyUpstream : IAsyncDisposable
 {
+    private readonly Lock _responseLock = new();
     private WebApplication? _app;
     private int _requestCount;
-    private volatile bool _isFailing;
+    private int[] _statusCodes = [StatusCodes.Status200OK];
+    private int _nextStatusIndex;
 
     private FlakyUpstream()
     {
@@ -28,11 +31,23 @@ internal sealed class FlakyUpstream : IAsyncDisposable
     /// <summary>The number of requests the server has handled, over every start.</summary>
     public int RequestCount => Volatile.Read(ref _requestCount);
 
-    /// <summary>Whether the server returns 500 Internal Server Error instead of 200 OK.</summary>
-    public bool IsFailing
+    /// <summary>
+    /// Makes the server respond with these status codes in turn, one per request, starting again from the first
+    /// after the last. The sequence starts from its first code whatever the previous one had reached.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="statusCodes"/> is empty.</exception>
+    public void RespondWith(params int[] statusCodes)
     {
-        get => _isFailing;
-        set => _isFailing = value;
+        if (statusCodes.Length == 0)
+        {
+            throw new ArgumentException("At least one status code is required.", nameof(statusCodes));
+        }
+
+        lock (_responseLock)
+        {
+            _statusCodes = statusCodes;
+            _nextStatusIndex = 0;
+        }
     }
 
     /// <summary>
@@ -103,6 +118,15 @@ internal sealed class FlakyUpstream : IAsyncDisposable
     {
         Interlocked.Increment(ref _requestCount);
 
-        return _isFailing ? Results.StatusCode(StatusCodes.Status500InternalServerError) : Results.Ok();
+        // The lock keeps a sequence and its position together, so a request that races RespondWith gets a code
+        // of either the old or the new sequence.
+        int statusCode;
+        lock (_responseLock)
+        {
+            statusCode = _statusCodes[_nextStatusIndex];
+            _nextStatusIndex = (_nextStatusIndex + 1) % _statusCodes.Length;
+        }
+
+        return Results.StatusCode(statusCode);
     }
 }

@@ -5,30 +5,46 @@ namespace HttpBreaker.Sample;
 
 /// <summary>
 /// Command-line settings of the sample. Only the syntax of <c>--threshold</c> and <c>--break</c> is checked here,
-/// because the library validates their ranges itself and the sample shows its messages.
+/// because the library validates their ranges itself and the sample shows its messages. The exception is the
+/// backoff scenario, whose phase plan needs a break from 0.2 to 2 seconds.
 /// </summary>
 internal sealed class SampleOptions
 {
     public const string Usage = """
         Usage: dotnet run --project samples/HttpBreaker.Sample -- [options]
 
-        Sends a request every 200 ms through an HttpClient with a circuit breaker and prints each outcome with
-        the circuit state. By default it starts its own upstream on 127.0.0.1 and takes it through four
-        phases: healthy (200), failing (500), stopped (connections refused) and recovered (200 again).
+        Sends requests through an HttpClient with a circuit breaker and prints each outcome with the circuit
+        state. By default it starts its own upstream on 127.0.0.1 and plays one scenario:
+
+          consecutive  One request every 200 ms. The upstream is healthy (200), failing (500), stopped
+                       (connections refused) and recovered (200 again). --threshold consecutive failures
+                       open the circuit. Lasts 2 x break + 0.2 s x threshold + 4 s.
+          ratio        One request every 100 ms. The upstream returns 200, then 500, 500, 200 in turn, then
+                       200 again. FailureRatio 0.5 over a 2 s window opens the circuit, with the
+                       consecutive rule off. Lasts break + 7 s.
+          backoff      One request every 200 ms. The upstream returns 500 until three probes have failed,
+                       then 200, then 500 once more. BreakDurationMultiplier 2 doubles the break on each
+                       failed probe, up to MaxBreakDuration 4 s, and a close resets it. Lasts 12.6 s with
+                       the defaults. The second line of the run states its length.
 
         Options:
-          --threshold N       Consecutive failures that open the circuit. Default 3.
+          --scenario NAME     consecutive (default), ratio or backoff.
+          --threshold N       Consecutive failures that open the circuit. Default 3. Not for ratio, which
+                              turns this rule off.
           --break SECONDS     How long the open circuit rejects requests before it sends a probe, in
-                              seconds; decimals allowed. Default 2. The built-in run lasts
-                              2 x break + 0.2 s x threshold + 4 s.
-          --url URL           Watch this http or https URL instead of the built-in upstream. No server is
-                              started and no phases are switched.
+                              seconds; decimals allowed. Default 2, or 0.5 for backoff, which accepts 0.2
+                              to 2 so that its probes fit its phases and the break can double.
+          --url URL           Watch this http or https URL instead of the built-in upstream, with the
+                              consecutive scenario's options. No server is started and no phases are
+                              switched.
           --duration SECONDS  How long to watch --url, in seconds; decimals allowed. Default 10.
           -h, --help          Show this help.
 
-        Exit codes: 0 when the circuit went closed -> open -> half-open -> closed, 1 when it did not,
-        2 for invalid arguments.
+        Exit codes: 0 when the run showed what its scenario is for (for consecutive and --url: the
+        circuit went closed -> open -> half-open -> closed), 1 when it did not, 2 for invalid arguments.
         """;
+
+    public ScenarioKind Scenario { get; private init; }
 
     public int FailureThreshold { get; private init; } = 3;
 
@@ -55,8 +71,9 @@ internal sealed class SampleOptions
         [NotNullWhen(false)] out string? error)
     {
         options = null;
-        int threshold = 3;
-        TimeSpan breakDuration = TimeSpan.FromSeconds(2);
+        ScenarioKind scenario = ScenarioKind.Consecutive;
+        int? threshold = null;
+        TimeSpan? breakDuration = null;
         Uri? url = null;
         TimeSpan? watchDuration = null;
 
@@ -70,9 +87,9 @@ internal sealed class SampleOptions
                 return true;
             }
 
-            if (name is not ("--threshold" or "--break" or "--url" or "--duration"))
+            if (name is not ("--scenario" or "--threshold" or "--break" or "--url" or "--duration"))
             {
-                error = $"Unknown argument '{name}'. Options are --threshold, --break, --url, --duration and --help.";
+                error = $"Unknown argument '{name}'. Options are --scenario, --threshold, --break, --url, --duration and --help.";
                 return false;
             }
 
@@ -85,8 +102,9 @@ internal sealed class SampleOptions
             string value = args[++i];
             error = name switch
             {
+                "--scenario" => ParseScenario(value, out scenario),
                 "--threshold" => ParseThreshold(value, out threshold),
-                "--break" => ParseSeconds(name, value, out breakDuration),
+                "--break" => ParseBreak(value, out breakDuration),
                 "--url" => ParseUrl(value, out url),
                 _ => ParseDuration(value, out watchDuration),
             };
@@ -103,10 +121,17 @@ internal sealed class SampleOptions
             return false;
         }
 
+        error = CheckScenario(scenario, threshold, breakDuration, url);
+        if (error is not null)
+        {
+            return false;
+        }
+
         options = new SampleOptions
         {
-            FailureThreshold = threshold,
-            BreakDuration = breakDuration,
+            Scenario = scenario,
+            FailureThreshold = threshold ?? 3,
+            BreakDuration = breakDuration ?? (scenario == ScenarioKind.Backoff ? TimeSpan.FromSeconds(0.5) : TimeSpan.FromSeconds(2)),
             Url = url,
             WatchDuration = watchDuration ?? TimeSpan.FromSeconds(10),
         };
@@ -116,20 +141,84 @@ internal sealed class SampleOptions
 
     private static string ExampleValue(string name) => name switch
     {
+        "--scenario" => "ratio",
         "--threshold" => "3",
         "--url" => "http://127.0.0.1:8080/",
         _ => "2.5",
     };
 
-    private static string? ParseThreshold(string value, out int threshold)
+    /// <summary>
+    /// Returns an error for an option that the chosen scenario cannot use, such as <c>--url</c> with ratio, or
+    /// <see langword="null"/> when every option fits.
+    /// </summary>
+    private static string? CheckScenario(ScenarioKind scenario, int? threshold, TimeSpan? breakDuration, Uri? url)
+    {
+        if (url is not null && scenario != ScenarioKind.Consecutive)
+        {
+            return $"--url applies only to --scenario consecutive. The {FormatScenario(scenario)} scenario needs the built-in upstream, "
+                + "because it sets the status code of every response. Remove --url or --scenario.";
+        }
+
+        if (threshold is not null && scenario == ScenarioKind.Ratio)
+        {
+            return "--threshold does not apply to --scenario ratio, which sets FailureThreshold to 0 to turn the consecutive rule off. Remove --threshold.";
+        }
+
+        // The backoff plan makes the upstream recover between the third failed probe and the fourth, which comes one
+        // break of 8 x --break (capped at 4 s) later. Below 0.2 s that break would not outlast the 1 s that the plan
+        // allows for probes that come late. Above 2 s the cap of 4 s leaves the break no room to double.
+        if (breakDuration is { } duration && scenario == ScenarioKind.Backoff && (duration < TimeSpan.FromSeconds(0.2) || duration > TimeSpan.FromSeconds(2)))
+        {
+            return string.Create(
+                CultureInfo.InvariantCulture,
+                $"Invalid value '{duration.TotalSeconds}' for --break with --scenario backoff: expected 0.2 to 2 seconds, such as 0.5.");
+        }
+
+        return null;
+    }
+
+    private static string? ParseScenario(string value, out ScenarioKind scenario)
+    {
+        foreach (ScenarioKind candidate in Enum.GetValues<ScenarioKind>())
+        {
+            if (string.Equals(value, FormatScenario(candidate), StringComparison.OrdinalIgnoreCase))
+            {
+                scenario = candidate;
+                return null;
+            }
+        }
+
+        scenario = ScenarioKind.Consecutive;
+        string validNames = string.Join(", ", Enum.GetValues<ScenarioKind>().Select(FormatScenario));
+        return $"Unknown scenario '{value}' for --scenario. Valid names are {validNames}.";
+    }
+
+    private static string FormatScenario(ScenarioKind scenario) => scenario switch
+    {
+        ScenarioKind.Consecutive => "consecutive",
+        ScenarioKind.Ratio => "ratio",
+        ScenarioKind.Backoff => "backoff",
+        _ => scenario.ToString(),
+    };
+
+    private static string? ParseThreshold(string value, out int? threshold)
     {
         // Zero and negative numbers pass on purpose, so that the library rejects them with its own message.
-        if (int.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out threshold))
+        if (int.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int parsed))
         {
+            threshold = parsed;
             return null;
         }
 
+        threshold = null;
         return $"Invalid value '{value}' for --threshold: expected a whole number of failures, such as 3.";
+    }
+
+    private static string? ParseBreak(string value, out TimeSpan? breakDuration)
+    {
+        string? error = ParseSeconds("--break", value, out TimeSpan duration);
+        breakDuration = error is null ? duration : null;
+        return error;
     }
 
     private static string? ParseSeconds(string name, string value, out TimeSpan duration)
