@@ -98,7 +98,8 @@ public sealed class CircuitBreakerOptions
     /// <remarks>
     /// It receives every response and every exception other than the caller's cancellation and a breaker
     /// <see cref="Timeout"/>. Returning <see langword="null"/> falls back to the default rules. It runs on the
-    /// request path, so it must be fast and must not throw; an exception from it reaches the caller.
+    /// request path, so it must be fast. When it throws, the exception is logged and the default rules classify
+    /// the outcome, so the caller still gets the upstream's response or exception.
     /// </remarks>
     public Func<CircuitBreakerOutcomeContext, CircuitBreakerOutcome?>? ClassifyOutcome { get; set; }
 
