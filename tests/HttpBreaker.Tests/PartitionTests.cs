@@ -256,6 +256,58 @@ public class PartitionTests
     }
 
     [Test]
+    [Repeat(10)]
+    public async Task IsolateClient_RacingNewKeys_NoPartitionEscapes()
+    {
+        using var services = PartitionedServices(o => o.PartitionKey = request => request.RequestUri!.AbsolutePath.Split('/')[1]);
+        using HttpClient client = services.CreateClient();
+        int next = 0;
+
+        Task<HttpResponseMessage>[] racing = await Racing.StartTogetherAsync(48, () =>
+        {
+            if (Interlocked.Increment(ref next) == 24)
+            {
+                services.Registry.Isolate("github");
+            }
+
+            return client.GetAsync($"{HostA}/key{Guid.NewGuid():N}/ok");
+        });
+        await Task.WhenAll(racing);
+
+        Assert.That(services.Registry.GetCircuits().Select(c => c.State), Is.All.EqualTo(CircuitState.Isolated));
+    }
+
+    [TestCase(true)]
+    [TestCase(false)]
+    public void ClientIsolation_ChangedDuringCreation_AppliedAfterAdd(bool isolateDuringCreation)
+    {
+        // The race window between creating a partition circuit and adding it to the table is too narrow to hit
+        // reliably with threads, so this drives the two steps by hand with the client-wide change in between.
+        using var services = PartitionedServices(o => o.PartitionBy = PartitionBy.Authority);
+        var registry = services.Provider.GetRequiredService<HttpBreaker.Internal.CircuitBreakerRegistry>();
+        HttpBreaker.Internal.ClientCircuits client = registry.GetOrCreateClient("github");
+        if (!isolateDuringCreation)
+        {
+            client.IsolateAll();
+        }
+
+        HttpBreaker.Internal.Circuit circuit = client.CreatePartitionCircuit("late", out bool createdIsolated);
+        if (isolateDuringCreation)
+        {
+            client.IsolateAll();
+        }
+        else
+        {
+            client.ResetAll();
+        }
+
+        client.MatchClientIsolation(circuit, createdIsolated);
+
+        CircuitState expected = isolateDuringCreation ? CircuitState.Isolated : CircuitState.Closed;
+        Assert.That(circuit.GetSnapshot().State, Is.EqualTo(expected));
+    }
+
+    [Test]
     public void IsolatePartition_UnpartitionedClient_ThrowsWithFix()
     {
         using var services = BreakerServices.Create();

@@ -67,15 +67,34 @@ internal sealed class ClientCircuits
     /// Creates a partition circuit, isolated at once when the whole client is isolated, so that isolation covers
     /// keys that arrive after it.
     /// </summary>
-    public Circuit CreatePartitionCircuit(string key)
+    public Circuit CreatePartitionCircuit(string key, out bool isolated)
     {
         var circuit = new Circuit(ClientName, key, Policy, _timeProvider, _logger, _events);
-        if (_isolated)
+        isolated = _isolated;
+        if (isolated)
         {
             circuit.Isolate();
         }
 
         return circuit;
+    }
+
+    /// <summary>
+    /// Brings a circuit that was just added to the table in line with an <see cref="IsolateAll"/> or
+    /// <see cref="ResetAll"/> that ran while it was being created: such a call swept the table before the circuit
+    /// was in it.
+    /// </summary>
+    public void MatchClientIsolation(Circuit circuit, bool createdIsolated)
+    {
+        bool isolated = _isolated;
+        if (isolated && !createdIsolated)
+        {
+            circuit.Isolate();
+        }
+        else if (!isolated && createdIsolated)
+        {
+            circuit.Reset();
+        }
     }
 
     public void IsolateAll()

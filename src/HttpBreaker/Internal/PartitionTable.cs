@@ -68,9 +68,10 @@ internal sealed class PartitionTable
                 return null;
             }
 
-            var created = new PartitionEntry(key, _client.CreatePartitionCircuit(key), now);
+            var created = new PartitionEntry(key, _client.CreatePartitionCircuit(key, out bool createdIsolated), now);
             if (_entries.TryAdd(key, created))
             {
+                _client.MatchClientIsolation(created.Circuit, createdIsolated);
                 return created;
             }
 
