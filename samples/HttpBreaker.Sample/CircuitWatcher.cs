@@ -54,7 +54,7 @@ internal sealed class CircuitWatcher
     public bool PrintsBreakDurations { get; init; }
 
     /// <summary>
-    /// The most failures in a row among the requests that were sent, counting 5xx responses and exceptions. A
+    /// The maximum number of failures in a row among the requests that were sent, counting 5xx responses and exceptions. A
     /// request the breaker rejected neither counts nor ends a run.
     /// </summary>
     public int MaxConsecutiveFailures { get; private set; }

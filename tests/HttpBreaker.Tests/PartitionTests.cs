@@ -409,7 +409,7 @@ public class PartitionTests
         return GC.GetTotalMemory(forceFullCollection: false);
     }
 
-    /// <summary>A terminal handler that answers 200 at once without allocating a response per request.</summary>
+    /// <summary>A terminal handler that returns 200 at once.</summary>
     private sealed class StaticHandler : HttpMessageHandler
     {
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
