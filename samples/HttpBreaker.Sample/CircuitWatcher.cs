@@ -54,8 +54,8 @@ internal sealed class CircuitWatcher
     public bool PrintsBreakDurations { get; init; }
 
     /// <summary>
-    /// The maximum number of failures in a row among the requests that were sent, counting 5xx responses and exceptions. A
-    /// request the breaker rejected neither counts nor ends a run.
+    /// The maximum number of failures in a row among the requests that were sent, counting 5xx responses and
+    /// exceptions. A request the breaker rejected neither counts nor ends a run.
     /// </summary>
     public int MaxConsecutiveFailures { get; private set; }
 
