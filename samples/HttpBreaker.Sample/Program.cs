@@ -3,7 +3,6 @@ using HttpBreaker;
 using HttpBreaker.Sample;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 const string ClientName = "upstream";
 
@@ -45,7 +44,7 @@ services.AddHttpClient(ClientName, client => client.Timeout = requestTimeout)
     .AddCircuitBreaker(scenario.ConfigureBreaker);
 
 await using ServiceProvider provider = services.BuildServiceProvider();
-using HttpClient? client = TryCreateClient(provider);
+using HttpClient? client = SampleClient.TryCreate(provider, ClientName);
 if (client is null)
 {
     return 2;
@@ -84,7 +83,7 @@ watcher.PrintHeader();
 
 try
 {
-    await RunPhasesAsync(phases, stopping.Token);
+    await PhaseRunner.RunAsync(phases, requestInterval, watcher, stopping.Token);
 }
 catch (OperationCanceledException) when (stopping.IsCancellationRequested)
 {
@@ -98,43 +97,3 @@ catch (IOException exception) when (upstream is not null)
 Console.WriteLine();
 Console.WriteLine($"States seen: {watcher.Timeline}");
 return scenario.ReportResult(watcher) ? 0 : 1;
-
-// Creating the client creates its circuit, and that is when the library validates the options.
-static HttpClient? TryCreateClient(ServiceProvider provider)
-{
-    try
-    {
-        return provider.GetRequiredService<IHttpClientFactory>().CreateClient(ClientName);
-    }
-    catch (OptionsValidationException exception)
-    {
-        foreach (string failure in exception.Failures)
-        {
-            Console.Error.WriteLine($"error: {failure}");
-        }
-
-        Console.Error.WriteLine("Change --threshold or --break to a value in that range. See --help.");
-        return null;
-    }
-}
-
-async Task RunPhasesAsync(IReadOnlyList<DemoPhase> phases, CancellationToken cancellationToken)
-{
-    using var pacer = new PeriodicTimer(requestInterval);
-    TimeSpan phaseEnd = TimeSpan.Zero;
-
-    foreach (DemoPhase phase in phases)
-    {
-        await phase.EnterAsync(cancellationToken);
-        CircuitWatcher.PrintPhase(phase.Name, phase.Description);
-        phaseEnd += phase.Duration;
-
-        // Timer ticks land a little before or after each multiple of the interval. Ending the phase half an
-        // interval early keeps a tick that comes early from sending one more request than planned.
-        while (watcher.Elapsed + (requestInterval / 2) < phaseEnd)
-        {
-            await watcher.SendAsync(cancellationToken);
-            await pacer.WaitForNextTickAsync(cancellationToken);
-        }
-    }
-}
