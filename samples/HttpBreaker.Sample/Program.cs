@@ -25,6 +25,19 @@ if (options.ShowHelp)
     return 0;
 }
 
+using var stopping = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    stopping.Cancel();
+};
+
+// Two upstreams and a circuit per authority do not fit the single-upstream flow below, so this scenario runs its own.
+if (options.Scenario == ScenarioKind.Partitions)
+{
+    return await new PartitionScenario(options.FailureThreshold, options.BreakDuration).RunAsync(stopping.Token);
+}
+
 IDemoScenario scenario = options.Scenario switch
 {
     ScenarioKind.Ratio => new RatioScenario(options.BreakDuration),
@@ -49,13 +62,6 @@ if (client is null)
 {
     return 2;
 }
-
-using var stopping = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) =>
-{
-    e.Cancel = true;
-    stopping.Cancel();
-};
 
 await using FlakyUpstream? upstream = options.Url is null ? await FlakyUpstream.StartAsync(stopping.Token) : null;
 Uri target = options.Url ?? upstream!.Address;
