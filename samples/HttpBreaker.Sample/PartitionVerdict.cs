@@ -53,7 +53,7 @@ internal sealed class PartitionVerdict
             ? $"{healthy.Label}'s circuit never left closed."
             : string.Create(
                 CultureInfo.InvariantCulture,
-                $"{healthy.Label}'s circuit left closed: {healthyChanges} StateChanged events, and {_watcher.HealthyNotClosed} requests after which it was not closed."));
+                $"{healthy.Label}'s circuit left closed: {healthyChanges} StateChanged events, and {_watcher.HealthyNotClosed} requests after which it was not closed or did not exist."));
         Console.WriteLine(healthyKeptReceiving
             ? string.Create(
                 CultureInfo.InvariantCulture,
