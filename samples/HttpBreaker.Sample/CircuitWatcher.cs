@@ -7,7 +7,7 @@ namespace HttpBreaker.Sample;
 /// Sends requests through one named client and prints, for each, the outcome, the circuit state after it and
 /// the upstream's request count, followed by the events the breaker logged meanwhile.
 /// </summary>
-internal sealed class CircuitWatcher
+internal sealed class CircuitWatcher : IRequestWatcher
 {
     private readonly HttpClient _client;
     private readonly Uri _target;

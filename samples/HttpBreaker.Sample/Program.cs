@@ -3,7 +3,6 @@ using HttpBreaker;
 using HttpBreaker.Sample;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 const string ClientName = "upstream";
 
@@ -26,6 +25,19 @@ if (options.ShowHelp)
     return 0;
 }
 
+using var stopping = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    stopping.Cancel();
+};
+
+// Two upstreams and a circuit per authority do not fit the single-upstream flow below, so this scenario runs its own.
+if (options.Scenario == ScenarioKind.Partitions)
+{
+    return await new PartitionScenario(options.FailureThreshold, options.BreakDuration).RunAsync(stopping.Token);
+}
+
 IDemoScenario scenario = options.Scenario switch
 {
     ScenarioKind.Ratio => new RatioScenario(options.BreakDuration),
@@ -45,18 +57,11 @@ services.AddHttpClient(ClientName, client => client.Timeout = requestTimeout)
     .AddCircuitBreaker(scenario.ConfigureBreaker);
 
 await using ServiceProvider provider = services.BuildServiceProvider();
-using HttpClient? client = TryCreateClient(provider);
+using HttpClient? client = SampleClient.TryCreate(provider, ClientName);
 if (client is null)
 {
     return 2;
 }
-
-using var stopping = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) =>
-{
-    e.Cancel = true;
-    stopping.Cancel();
-};
 
 await using FlakyUpstream? upstream = options.Url is null ? await FlakyUpstream.StartAsync(stopping.Token) : null;
 Uri target = options.Url ?? upstream!.Address;
@@ -84,7 +89,7 @@ watcher.PrintHeader();
 
 try
 {
-    await RunPhasesAsync(phases, stopping.Token);
+    await PhaseRunner.RunAsync(phases, requestInterval, watcher, stopping.Token);
 }
 catch (OperationCanceledException) when (stopping.IsCancellationRequested)
 {
@@ -98,43 +103,3 @@ catch (IOException exception) when (upstream is not null)
 Console.WriteLine();
 Console.WriteLine($"States seen: {watcher.Timeline}");
 return scenario.ReportResult(watcher) ? 0 : 1;
-
-// Creating the client creates its circuit, and that is when the library validates the options.
-static HttpClient? TryCreateClient(ServiceProvider provider)
-{
-    try
-    {
-        return provider.GetRequiredService<IHttpClientFactory>().CreateClient(ClientName);
-    }
-    catch (OptionsValidationException exception)
-    {
-        foreach (string failure in exception.Failures)
-        {
-            Console.Error.WriteLine($"error: {failure}");
-        }
-
-        Console.Error.WriteLine("Change --threshold or --break to a value in that range. See --help.");
-        return null;
-    }
-}
-
-async Task RunPhasesAsync(IReadOnlyList<DemoPhase> phases, CancellationToken cancellationToken)
-{
-    using var pacer = new PeriodicTimer(requestInterval);
-    TimeSpan phaseEnd = TimeSpan.Zero;
-
-    foreach (DemoPhase phase in phases)
-    {
-        await phase.EnterAsync(cancellationToken);
-        CircuitWatcher.PrintPhase(phase.Name, phase.Description);
-        phaseEnd += phase.Duration;
-
-        // Timer ticks land a little before or after each multiple of the interval. Ending the phase half an
-        // interval early keeps a tick that comes early from sending one more request than planned.
-        while (watcher.Elapsed + (requestInterval / 2) < phaseEnd)
-        {
-            await watcher.SendAsync(cancellationToken);
-            await pacer.WaitForNextTickAsync(cancellationToken);
-        }
-    }
-}

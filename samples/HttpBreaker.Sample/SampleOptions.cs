@@ -26,9 +26,13 @@ internal sealed class SampleOptions
                        then 200, then 500 once more. BreakDurationMultiplier 2 doubles the break on each
                        failed probe, up to MaxBreakDuration 4 s, and a close resets it. Lasts 12.6 s with
                        the defaults. The second line of the run states its length.
+          partitions   One request every 100 ms, to upstream A and upstream B in turn, each on
+                       127.0.0.1 with its own port. PartitionBy Authority gives each one its own
+                       circuit. A returns 200 throughout. B returns 500 until its first probe has
+                       failed, then 200 again. Lasts 2 x break + 0.2 s x threshold + 3.4 s.
 
         Options:
-          --scenario NAME     consecutive (default), ratio or backoff.
+          --scenario NAME     consecutive (default), ratio, backoff or partitions.
           --threshold N       Consecutive failures that open the circuit. Default 3. Not for ratio, which
                               turns this rule off.
           --break SECONDS     How long the open circuit rejects requests before it sends a probe, in
@@ -153,6 +157,12 @@ internal sealed class SampleOptions
     /// </summary>
     private static string? CheckScenario(ScenarioKind scenario, int? threshold, TimeSpan? breakDuration, Uri? url)
     {
+        if (url is not null && scenario == ScenarioKind.Partitions)
+        {
+            return "--url applies only to --scenario consecutive. The partitions scenario needs its two built-in upstreams, "
+                + "because it compares a healthy and a failing authority. Remove --url or --scenario.";
+        }
+
         if (url is not null && scenario != ScenarioKind.Consecutive)
         {
             return $"--url applies only to --scenario consecutive. The {FormatScenario(scenario)} scenario needs the built-in upstream, "
@@ -198,6 +208,7 @@ internal sealed class SampleOptions
         ScenarioKind.Consecutive => "consecutive",
         ScenarioKind.Ratio => "ratio",
         ScenarioKind.Backoff => "backoff",
+        ScenarioKind.Partitions => "partitions",
         _ => scenario.ToString(),
     };
 

@@ -13,4 +13,10 @@ internal enum ScenarioKind
 
     /// <summary>Each failed probe doubles the break up to a maximum, and a close resets it.</summary>
     Backoff,
+
+    /// <summary>
+    /// A client partitioned by authority sends to a healthy and a failing upstream: only the failing one's circuit
+    /// opens, and the healthy one keeps getting requests.
+    /// </summary>
+    Partitions,
 }
