@@ -217,7 +217,7 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
         circuit.Record(admission, CircuitBreakerOutcome.Failure);
 
         TimeSpan timeout = circuit.Policy.Timeout.GetValueOrDefault();
-        Log.AttemptTimedOut(_logger, circuit.Name, timeout);
+        Log.AttemptTimedOut(_logger, circuit.ClientName, circuit.Name, timeout);
         string message = $"The request was canceled due to the configured CircuitBreakerOptions.Timeout of {timeout.TotalSeconds} seconds elapsing.";
         return new TaskCanceledException(message, new TimeoutException(message, cancellation));
     }
@@ -263,7 +263,7 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
 
     private HttpResponseMessage Reject(Circuit circuit, HttpRequestMessage request, CircuitPhase phase)
     {
-        Log.Rejected(_logger, circuit.Name, phase.State);
+        Log.Rejected(_logger, circuit.ClientName, circuit.Name, phase.State);
 
         return RejectionResponse.Create(request, circuit, phase);
     }

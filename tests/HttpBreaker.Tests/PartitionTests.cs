@@ -34,6 +34,34 @@ public class PartitionTests
     }
 
     [Test]
+    public async Task Authority_LogsCarryClientAndCircuitName()
+    {
+        using var services = PartitionedServices(o => o.PartitionBy = PartitionBy.Authority);
+        using HttpClient client = services.CreateClient();
+
+        for (int i = 0; i < 2; i++)
+        {
+            using HttpResponseMessage failed = await client.GetAsync(HostA + "/fail");
+        }
+
+        LogEntry opened = services.Logs.Entries.Single(e => e.EventId == 1);
+        Assert.That(opened.Message, Does.Contain("Circuit 'github/http://a.test:80' of client 'github'"));
+    }
+
+    [TestCase("http://[::1]:8080/x", "http://[::1]:8080")]
+    [TestCase("HTTP://A.Test/x", "http://a.test:80")]
+    [TestCase("https://a.test/x", "https://a.test:443")]
+    public async Task Authority_KeyKeepsHostForm(string url, string expectedKey)
+    {
+        using var services = PartitionedServices(o => o.PartitionBy = PartitionBy.Authority);
+        using HttpClient client = services.CreateClient();
+
+        using HttpResponseMessage response = await client.GetAsync(url);
+
+        Assert.That(services.Registry.TryGetCircuit("github", expectedKey, out _), Is.True);
+    }
+
+    [Test]
     public async Task Authority_CircuitNamedClientSlashPartition()
     {
         using var services = PartitionedServices(o => o.PartitionBy = PartitionBy.Authority);

@@ -123,7 +123,7 @@ internal sealed class Circuit
             var isolated = new IsolatedPhase(current.ConsecutiveFailures, _timeProvider.GetUtcNow());
             if (TryTransition(current, isolated, CircuitTransitionReason.Manual))
             {
-                Log.Isolated(_logger, Name, current.State);
+                Log.Isolated(_logger, ClientName, Name, current.State);
                 return;
             }
         }
@@ -136,7 +136,7 @@ internal sealed class Circuit
             CircuitPhase current = Volatile.Read(ref _phase);
             if (TryTransition(current, CreateClosedPhase(), CircuitTransitionReason.Manual))
             {
-                Log.Reset(_logger, Name, current.State);
+                Log.Reset(_logger, ClientName, Name, current.State);
                 return;
             }
         }
@@ -180,7 +180,7 @@ internal sealed class Circuit
                     var halfOpen = new HalfOpenPhase(open, _policy.PermittedProbes);
                     if (TryTransition(open, halfOpen, CircuitTransitionReason.BreakElapsed))
                     {
-                        Log.HalfOpen(_logger, Name, _policy.PermittedProbes);
+                        Log.HalfOpen(_logger, ClientName, Name, _policy.PermittedProbes);
                     }
 
                     break;
@@ -224,7 +224,7 @@ internal sealed class Circuit
         {
             if (TryOpen(closed, consecutive, retryAfter, CircuitTransitionReason.FailureThreshold) is { } opened)
             {
-                Log.Opened(_logger, Name, consecutive, opened.ProbeAt.GetValueOrDefault());
+                Log.Opened(_logger, ClientName, Name, consecutive, opened.ProbeAt.GetValueOrDefault());
             }
 
             return;
@@ -240,7 +240,7 @@ internal sealed class Circuit
         {
             if (TryOpen(closed, consecutive, retryAfter, CircuitTransitionReason.FailureRatio) is { } opened)
             {
-                Log.OpenedByRatio(_logger, Name, failures, throughput, _policy.SamplingDuration, opened.ProbeAt.GetValueOrDefault());
+                Log.OpenedByRatio(_logger, ClientName, Name, failures, throughput, _policy.SamplingDuration, opened.ProbeAt.GetValueOrDefault());
             }
         }
     }
@@ -271,7 +271,7 @@ internal sealed class Circuit
         {
             if (TryReopen(halfOpen, TimeSpan.Zero, retryAfter, CircuitTransitionReason.ProbeFailed) is { } reopened)
             {
-                Log.ProbeFailed(_logger, Name, reopened.ProbeAt.GetValueOrDefault());
+                Log.ProbeFailed(_logger, ClientName, Name, reopened.ProbeAt.GetValueOrDefault());
             }
 
             return;
@@ -282,7 +282,7 @@ internal sealed class Circuit
         {
             if (TryTransition(halfOpen, CreateClosedPhase(), CircuitTransitionReason.ProbeSucceeded))
             {
-                Log.Closed(_logger, Name);
+                Log.Closed(_logger, ClientName, Name);
             }
 
             return;
@@ -311,7 +311,7 @@ internal sealed class Circuit
 
         if (TryReopen(halfOpen, overdue, retryAfter: null, CircuitTransitionReason.ProbeTimedOut) is { } reopened)
         {
-            Log.ProbeTimedOut(_logger, Name, _policy.ProbeTimeout, reopened.ProbeAt.GetValueOrDefault());
+            Log.ProbeTimedOut(_logger, ClientName, Name, _policy.ProbeTimeout, reopened.ProbeAt.GetValueOrDefault());
         }
 
         return true;

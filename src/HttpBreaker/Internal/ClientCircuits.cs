@@ -57,10 +57,16 @@ internal sealed class ClientCircuits
             return custom(request);
         }
 
+        if (Policy.PartitionBy != PartitionBy.Authority || request.RequestUri is not { IsAbsoluteUri: true } uri)
+        {
+            return null;
+        }
+
+        // IdnHost drops the brackets of an IPv6 literal, which would make "http://[::1]:80" and a host named "::1"
+        // look alike, so IPv6 hosts keep their bracketed form.
         // NOTE: the authority string is built for every request; a per-URI cache would make this path allocation-free.
-        return Policy.PartitionBy == PartitionBy.Authority && request.RequestUri is { IsAbsoluteUri: true } uri
-            ? $"{uri.Scheme}://{uri.IdnHost}:{uri.Port}"
-            : null;
+        string host = uri.HostNameType == UriHostNameType.IPv6 ? uri.Host : uri.IdnHost;
+        return $"{uri.Scheme}://{host}:{uri.Port}";
     }
 
     /// <summary>
@@ -117,7 +123,7 @@ internal sealed class ClientCircuits
 
     public void OnEvicted(Circuit circuit, CircuitState state)
     {
-        Log.Evicted(_logger, circuit.Name, state);
+        Log.Evicted(_logger, ClientName, circuit.Name, state);
         _events.OnTransition(circuit, state, CircuitState.Closed, CircuitTransitionReason.Evicted);
     }
 }

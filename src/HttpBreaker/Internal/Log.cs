@@ -8,47 +8,47 @@ namespace HttpBreaker.Internal;
 internal static partial class Log
 {
     [LoggerMessage(1, LogLevel.Warning,
-        "Circuit of client '{ClientName}' opened: the consecutive failure count reached {ConsecutiveFailures}. Requests are rejected until {ProbeAt:O}.")]
-    public static partial void Opened(ILogger logger, string clientName, int consecutiveFailures, DateTimeOffset probeAt);
+        "Circuit '{CircuitName}' of client '{ClientName}' opened: the consecutive failure count reached {ConsecutiveFailures}. Requests are rejected until {ProbeAt:O}.")]
+    public static partial void Opened(ILogger logger, string clientName, string circuitName, int consecutiveFailures, DateTimeOffset probeAt);
 
     [LoggerMessage(2, LogLevel.Warning,
-        "Circuit of client '{ClientName}' reopened because a probe failed. Requests are rejected until {ProbeAt:O}.")]
-    public static partial void ProbeFailed(ILogger logger, string clientName, DateTimeOffset probeAt);
+        "Circuit '{CircuitName}' of client '{ClientName}' reopened because a probe failed. Requests are rejected until {ProbeAt:O}.")]
+    public static partial void ProbeFailed(ILogger logger, string clientName, string circuitName, DateTimeOffset probeAt);
 
-    [LoggerMessage(3, LogLevel.Information, "Circuit of client '{ClientName}' is half-open: probe requests go to the upstream, at most {PermittedProbes} at a time.")]
-    public static partial void HalfOpen(ILogger logger, string clientName, int permittedProbes);
+    [LoggerMessage(3, LogLevel.Information, "Circuit '{CircuitName}' of client '{ClientName}' is half-open: probe requests go to the upstream, at most {PermittedProbes} at a time.")]
+    public static partial void HalfOpen(ILogger logger, string clientName, string circuitName, int permittedProbes);
 
-    [LoggerMessage(4, LogLevel.Information, "Circuit of client '{ClientName}' closed because the probes succeeded.")]
-    public static partial void Closed(ILogger logger, string clientName);
+    [LoggerMessage(4, LogLevel.Information, "Circuit '{CircuitName}' of client '{ClientName}' closed because the probes succeeded.")]
+    public static partial void Closed(ILogger logger, string clientName, string circuitName);
 
-    [LoggerMessage(5, LogLevel.Warning, "Circuit of client '{ClientName}' isolated (was {PreviousState}). Every request is rejected until it is reset.")]
-    public static partial void Isolated(ILogger logger, string clientName, CircuitState previousState);
+    [LoggerMessage(5, LogLevel.Warning, "Circuit '{CircuitName}' of client '{ClientName}' isolated (was {PreviousState}). Every request is rejected until it is reset.")]
+    public static partial void Isolated(ILogger logger, string clientName, string circuitName, CircuitState previousState);
 
-    [LoggerMessage(6, LogLevel.Information, "Circuit of client '{ClientName}' reset to closed (was {PreviousState}).")]
-    public static partial void Reset(ILogger logger, string clientName, CircuitState previousState);
+    [LoggerMessage(6, LogLevel.Information, "Circuit '{CircuitName}' of client '{ClientName}' reset to closed (was {PreviousState}).")]
+    public static partial void Reset(ILogger logger, string clientName, string circuitName, CircuitState previousState);
 
-    [LoggerMessage(7, LogLevel.Debug, "Circuit of client '{ClientName}' is {State}: the request was not sent and got a synthetic 503.")]
-    public static partial void Rejected(ILogger logger, string clientName, CircuitState state);
+    [LoggerMessage(7, LogLevel.Debug, "Circuit '{CircuitName}' of client '{ClientName}' is {State}: the request was not sent and got a synthetic 503.")]
+    public static partial void Rejected(ILogger logger, string clientName, string circuitName, CircuitState state);
 
     [LoggerMessage(8, LogLevel.Warning,
-        "Circuit of client '{ClientName}' opened after {Failures} failures in {Throughput} requests over {SamplingDuration}. Requests are rejected until {ProbeAt:O}.")]
-    public static partial void OpenedByRatio(ILogger logger, string clientName, int failures, int throughput, TimeSpan samplingDuration, DateTimeOffset probeAt);
+        "Circuit '{CircuitName}' of client '{ClientName}' opened after {Failures} failures in {Throughput} requests over {SamplingDuration}. Requests are rejected until {ProbeAt:O}.")]
+    public static partial void OpenedByRatio(ILogger logger, string clientName, string circuitName, int failures, int throughput, TimeSpan samplingDuration, DateTimeOffset probeAt);
 
     [LoggerMessage(9, LogLevel.Warning,
-        "Circuit of client '{ClientName}' reopened because a probe ran longer than {ProbeTimeout}. Requests are rejected until {ProbeAt:O}.")]
-    public static partial void ProbeTimedOut(ILogger logger, string clientName, TimeSpan probeTimeout, DateTimeOffset probeAt);
+        "Circuit '{CircuitName}' of client '{ClientName}' reopened because a probe ran longer than {ProbeTimeout}. Requests are rejected until {ProbeAt:O}.")]
+    public static partial void ProbeTimedOut(ILogger logger, string clientName, string circuitName, TimeSpan probeTimeout, DateTimeOffset probeAt);
 
-    [LoggerMessage(10, LogLevel.Debug, "Request of client '{ClientName}' ran longer than the breaker's timeout of {Timeout} and was cancelled.")]
-    public static partial void AttemptTimedOut(ILogger logger, string clientName, TimeSpan timeout);
+    [LoggerMessage(10, LogLevel.Debug, "Request through circuit '{CircuitName}' of client '{ClientName}' ran longer than the breaker's timeout of {Timeout} and was cancelled.")]
+    public static partial void AttemptTimedOut(ILogger logger, string clientName, string circuitName, TimeSpan timeout);
 
-    [LoggerMessage(11, LogLevel.Error, "The outcome classifier of client '{ClientName}' threw; the default rules classified the outcome instead.")]
-    public static partial void ClassifierFailed(ILogger logger, Exception exception, string clientName);
+    [LoggerMessage(11, LogLevel.Error, "The outcome classifier of client '{ClientName}' threw for circuit '{CircuitName}'; the default rules classified the outcome instead.")]
+    public static partial void ClassifierFailed(ILogger logger, Exception exception, string clientName, string circuitName);
 
-    [LoggerMessage(12, LogLevel.Debug, "Circuit '{CircuitName}' was evicted from the registry while {State}; its next request starts a closed circuit.")]
-    public static partial void Evicted(ILogger logger, string circuitName, CircuitState state);
+    [LoggerMessage(12, LogLevel.Debug, "Circuit '{CircuitName}' of client '{ClientName}' was evicted from the registry while {State}; its next request starts a closed circuit.")]
+    public static partial void Evicted(ILogger logger, string clientName, string circuitName, CircuitState state);
 
-    [LoggerMessage(13, LogLevel.Error, "A StateChanged subscriber threw while handling a change of circuit '{CircuitName}'.")]
-    public static partial void SubscriberFailed(ILogger logger, Exception exception, string circuitName);
+    [LoggerMessage(13, LogLevel.Error, "A StateChanged subscriber threw while handling a change of circuit '{CircuitName}' of client '{ClientName}'.")]
+    public static partial void SubscriberFailed(ILogger logger, Exception exception, string clientName, string circuitName);
 
     [LoggerMessage(14, LogLevel.Warning, "StateChanged subscribers fell more than {QueueCapacity} changes behind; {Dropped} changes dropped so far.")]
     public static partial void StateChangesDropped(ILogger logger, long dropped, int queueCapacity);

@@ -81,7 +81,7 @@ internal static class OutcomeClassifier
         {
             // A broken classifier must not lose the outcome: a probe whose result went unrecorded would hold its
             // slot until the probe timeout. The default rules decide instead.
-            Log.ClassifierFailed(logger, exception, circuit.Name);
+            Log.ClassifierFailed(logger, exception, circuit.ClientName, circuit.Name);
             return null;
         }
     }

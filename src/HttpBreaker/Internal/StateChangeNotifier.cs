@@ -84,7 +84,7 @@ internal sealed class StateChangeNotifier : ICircuitEventSink, IDisposable
                 catch (Exception exception)
                 {
                     // One failing subscriber must not stop delivery to the others or to itself later.
-                    Log.SubscriberFailed(_logger, exception, change.CircuitName);
+                    Log.SubscriberFailed(_logger, exception, change.ClientName, change.CircuitName);
                 }
             }
         }
