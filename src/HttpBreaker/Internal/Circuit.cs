@@ -19,6 +19,7 @@ internal sealed class Circuit
     private readonly CircuitPolicy _policy;
     private readonly bool _measuresDuration;
     private readonly ICircuitEventSink? _events;
+    private readonly Lock _transitionGate = new();
     private CircuitPhase _phase;
 
     public Circuit(string name, CircuitPolicy policy, TimeProvider timeProvider, ILogger logger, Random? random = null)
@@ -371,15 +372,26 @@ internal sealed class Circuit
     private ClosedPhase CreateClosedPhase() =>
         new(_policy.FailureRatio is null ? null : new RollingWindow(_policy.SamplingDuration, CircuitBreakerDefaults.WindowBuckets, _timeProvider));
 
+    /// <summary>
+    /// Swaps in the next phase if the current one is still <paramref name="expected"/>, and reports the change.
+    /// </summary>
+    /// <remarks>
+    /// Transitions are rare and never on the closed path, so they share a lock that makes the swap and the report
+    /// one step: two racing transitions of this circuit are then reported in the order they happened. Readers never
+    /// take the lock.
+    /// </remarks>
     private bool TryTransition(CircuitPhase expected, CircuitPhase next, CircuitTransitionReason reason)
     {
-        if (!ReferenceEquals(Interlocked.CompareExchange(ref _phase, next, expected), expected))
+        lock (_transitionGate)
         {
-            return false;
-        }
+            if (!ReferenceEquals(Interlocked.CompareExchange(ref _phase, next, expected), expected))
+            {
+                return false;
+            }
 
-        _events?.OnTransition(this, expected.State, next.State, reason);
-        return true;
+            _events?.OnTransition(this, expected.State, next.State, reason, _timeProvider.GetUtcNow());
+            return true;
+        }
     }
 
     private static TimeSpan Min(TimeSpan left, TimeSpan right) => left < right ? left : right;

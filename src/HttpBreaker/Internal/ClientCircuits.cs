@@ -121,9 +121,11 @@ internal sealed class ClientCircuits
         }
     }
 
-    public void OnEvicted(Circuit circuit, CircuitState state)
-    {
-        Log.Evicted(_logger, ClientName, circuit.Name, state);
-        _events.OnTransition(circuit, state, CircuitState.Closed, CircuitTransitionReason.Evicted);
-    }
+    public DateTimeOffset GetUtcNow() => _timeProvider.GetUtcNow();
+
+    /// <summary>Reports an eviction. It runs while the evicted entry is still in the table, so it only queues the change.</summary>
+    public void ReportEvicted(Circuit circuit, CircuitState state, DateTimeOffset timestamp) =>
+        _events.OnTransition(circuit, state, CircuitState.Closed, CircuitTransitionReason.Evicted, timestamp);
+
+    public void LogEvicted(Circuit circuit, CircuitState state) => Log.Evicted(_logger, ClientName, circuit.Name, state);
 }

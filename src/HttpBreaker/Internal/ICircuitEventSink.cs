@@ -6,5 +6,5 @@ namespace HttpBreaker.Internal;
 /// </summary>
 internal interface ICircuitEventSink
 {
-    void OnTransition(Circuit circuit, CircuitState from, CircuitState to, CircuitTransitionReason reason);
+    void OnTransition(Circuit circuit, CircuitState from, CircuitState to, CircuitTransitionReason reason, DateTimeOffset timestamp);
 }

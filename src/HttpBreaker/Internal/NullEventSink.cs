@@ -7,7 +7,7 @@ internal sealed class NullEventSink : ICircuitEventSink
 {
     public static readonly NullEventSink Instance = new();
 
-    public void OnTransition(Circuit circuit, CircuitState from, CircuitState to, CircuitTransitionReason reason)
+    public void OnTransition(Circuit circuit, CircuitState from, CircuitState to, CircuitTransitionReason reason, DateTimeOffset timestamp)
     {
     }
 }

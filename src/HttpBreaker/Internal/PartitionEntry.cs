@@ -49,6 +49,9 @@ internal sealed class PartitionEntry
 
     public void Release() => Interlocked.Decrement(ref _inFlight);
 
-    /// <summary>Marks the entry evicted if no request holds it; after that, <see cref="TryAcquire"/> fails for good.</summary>
+    /// <summary>Marks the entry evicted if no request holds it; while marked, <see cref="TryAcquire"/> fails.</summary>
     public bool TryMarkEvicted() => Interlocked.CompareExchange(ref _inFlight, EvictedMark, 0) == 0;
+
+    /// <summary>Takes back a mark that the evicting thread decided against, before anyone else could see the entry gone.</summary>
+    public void Unmark() => Volatile.Write(ref _inFlight, 0);
 }

@@ -49,6 +49,7 @@ internal sealed class PartitionTable
             SweepIdle(now);
         }
 
+        var spin = default(SpinWait);
         while (true)
         {
             if (_entries.TryGetValue(key, out PartitionEntry? existing))
@@ -58,8 +59,9 @@ internal sealed class PartitionTable
                     return existing;
                 }
 
-                // The entry is being evicted: finish its removal so the retry creates a fresh circuit.
-                Remove(existing);
+                // The evicting thread owns the entry for the few instructions between marking and removing it,
+                // and may still take the mark back, so wait for it rather than remove the entry here.
+                spin.SpinOnce();
                 continue;
             }
 
@@ -68,7 +70,19 @@ internal sealed class PartitionTable
                 return null;
             }
 
-            var created = new PartitionEntry(key, _client.CreatePartitionCircuit(key, out bool createdIsolated), now);
+            PartitionEntry created;
+            bool createdIsolated;
+            try
+            {
+                created = new PartitionEntry(key, _client.CreatePartitionCircuit(key, out createdIsolated), now);
+            }
+            catch
+            {
+                // A failure here, such as a logger that throws, must not cost the table a place for good.
+                Interlocked.Decrement(ref _count);
+                throw;
+            }
+
             if (_entries.TryAdd(key, created))
             {
                 _client.MatchClientIsolation(created.Circuit, createdIsolated);
@@ -163,28 +177,32 @@ internal sealed class PartitionTable
         }
     }
 
+    /// <summary>
+    /// Evicts an entry unless a request holds it or it is isolated. The state is read after marking because the
+    /// candidates were chosen earlier and an operator may have isolated the circuit since; isolating one partition
+    /// takes a lease, so it cannot happen while the mark is set.
+    /// </summary>
     private void TryEvict(PartitionEntry entry)
     {
+        // The clock is read before marking, so that requests for this key wait on nothing slower than a queue write.
+        DateTimeOffset timestamp = _client.GetUtcNow();
         if (!entry.TryMarkEvicted())
         {
             return;
         }
 
-        // Marking succeeds once per entry, so the eviction is reported once, whichever thread removes it.
         CircuitState state = entry.Circuit.CurrentPhase.State;
-        Remove(entry);
-        _client.OnEvicted(entry.Circuit, state);
-    }
-
-    /// <summary>Removes an evicted entry once, whichever of the evicting thread and a racing request gets there first.</summary>
-    private bool Remove(PartitionEntry entry)
-    {
-        if (!_entries.TryRemove(new KeyValuePair<string, PartitionEntry>(entry.Key, entry)))
+        if (state == CircuitState.Isolated)
         {
-            return false;
+            entry.Unmark();
+            return;
         }
 
+        // The change is reported before the entry leaves the table, so it is queued ahead of every change of the
+        // next circuit for the same key, which can only be created after the removal.
+        _client.ReportEvicted(entry.Circuit, state, timestamp);
+        _entries.TryRemove(new KeyValuePair<string, PartitionEntry>(entry.Key, entry));
         Interlocked.Decrement(ref _count);
-        return true;
+        _client.LogEvicted(entry.Circuit, state);
     }
 }

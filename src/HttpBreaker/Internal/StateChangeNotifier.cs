@@ -52,14 +52,17 @@ internal sealed class StateChangeNotifier : ICircuitEventSink, IDisposable
         }
     }
 
-    public void OnTransition(Circuit circuit, CircuitState from, CircuitState to, CircuitTransitionReason reason)
+    /// <summary>Gets whether anyone listens, so that callers can skip reading the clock for a change nobody receives.</summary>
+    public bool HasSubscribers => Volatile.Read(ref _handlers) is not null;
+
+    public void OnTransition(Circuit circuit, CircuitState from, CircuitState to, CircuitTransitionReason reason, DateTimeOffset timestamp)
     {
         if (Volatile.Read(ref _handlers) is null)
         {
             return;
         }
 
-        var change = new CircuitStateChangedEventArgs(circuit.Name, circuit.ClientName, circuit.PartitionKey, from, to, reason, _timeProvider.GetUtcNow());
+        var change = new CircuitStateChangedEventArgs(circuit.Name, circuit.ClientName, circuit.PartitionKey, from, to, reason, timestamp);
         _queue.Writer.TryWrite(change);
     }
 
