@@ -27,7 +27,7 @@ internal sealed class CircuitBreakerRegistry : ICircuitBreakerRegistry, IDisposa
         _options = options;
         _timeProvider = timeProvider ?? TimeProvider.System;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("HttpBreaker.CircuitBreaker");
-        _notifier = new StateChangeNotifier(_timeProvider, _logger) { Sender = this };
+        _notifier = new StateChangeNotifier(_logger) { Sender = this };
 
         foreach (CircuitBreakerRegistration registration in registrations)
         {

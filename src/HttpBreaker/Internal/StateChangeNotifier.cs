@@ -16,16 +16,14 @@ internal sealed class StateChangeNotifier : ICircuitEventSink, IDisposable
     private const int QueueCapacity = 10_000;
 
     private readonly Channel<CircuitStateChangedEventArgs> _queue;
-    private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
     private readonly object _subscriptionGate = new();
     private EventHandler<CircuitStateChangedEventArgs>? _handlers;
     private Task? _pump;
     private long _dropped;
 
-    public StateChangeNotifier(TimeProvider timeProvider, ILogger logger)
+    public StateChangeNotifier(ILogger logger)
     {
-        _timeProvider = timeProvider;
         _logger = logger;
         _queue = Channel.CreateBounded<CircuitStateChangedEventArgs>(
             new BoundedChannelOptions(QueueCapacity) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true },
@@ -51,9 +49,6 @@ internal sealed class StateChangeNotifier : ICircuitEventSink, IDisposable
             _handlers -= handler;
         }
     }
-
-    /// <summary>Gets whether anyone listens, so that callers can skip reading the clock for a change nobody receives.</summary>
-    public bool HasSubscribers => Volatile.Read(ref _handlers) is not null;
 
     public void OnTransition(Circuit circuit, CircuitState from, CircuitState to, CircuitTransitionReason reason, DateTimeOffset timestamp)
     {
