@@ -86,9 +86,9 @@ internal sealed class ClientCircuits
     }
 
     /// <summary>
-    /// Brings a circuit that was just added to the table in line with an <see cref="IsolateAll"/> or
-    /// <see cref="ResetAll"/> that ran while it was being created: such a call swept the table before the circuit
-    /// was in it.
+    /// Brings a circuit about to join the table in line with an <see cref="IsolateAll"/> or <see cref="ResetAll"/>
+    /// that ran while it was being created: such a call swept the table before the circuit was in it. Callers hold
+    /// <see cref="IsolationGate"/>.
     /// </summary>
     public void MatchClientIsolation(Circuit circuit, bool createdIsolated)
     {
@@ -103,21 +103,30 @@ internal sealed class ClientCircuits
         }
     }
 
+    /// <summary>Gets the lock that makes a client-wide isolation change and the addition of a partition exclusive.</summary>
+    public Lock IsolationGate { get; } = new();
+
     public void IsolateAll()
     {
-        _isolated = true;
-        foreach (Circuit circuit in AllCircuits)
+        lock (IsolationGate)
         {
-            circuit.Isolate();
+            _isolated = true;
+            foreach (Circuit circuit in AllCircuits)
+            {
+                circuit.Isolate();
+            }
         }
     }
 
     public void ResetAll()
     {
-        _isolated = false;
-        foreach (Circuit circuit in AllCircuits)
+        lock (IsolationGate)
         {
-            circuit.Reset();
+            _isolated = false;
+            foreach (Circuit circuit in AllCircuits)
+            {
+                circuit.Reset();
+            }
         }
     }
 

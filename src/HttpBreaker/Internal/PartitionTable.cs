@@ -83,9 +83,18 @@ internal sealed class PartitionTable
                 throw;
             }
 
-            if (_entries.TryAdd(key, created))
+            // Matching the client's isolation and adding form one step against Isolate and Reset of the whole
+            // client, and the match comes first, so no reader of the table ever sees a new partition on the wrong
+            // side of such a change.
+            bool added;
+            lock (_client.IsolationGate)
             {
                 _client.MatchClientIsolation(created.Circuit, createdIsolated);
+                added = _entries.TryAdd(key, created);
+            }
+
+            if (added)
+            {
                 return created;
             }
 
