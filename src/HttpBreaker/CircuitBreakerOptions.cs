@@ -187,8 +187,8 @@ public sealed class CircuitBreakerOptions
 
     /// <summary>
     /// Gets or sets how many partition circuits one client keeps. When a new key arrives at the bound, the least
-    /// recently used closed circuits are evicted first; open and half-open ones go last, because evicting them
-    /// drops protection, and isolated ones are never evicted.
+    /// recently used closed circuits are evicted first. Open and half-open ones go last, because evicting them
+    /// drops protection. Isolated ones are never evicted.
     /// </summary>
     /// <value>Default 1024. Allowed range: 1 to 1,000,000.</value>
     /// <remarks>

@@ -208,7 +208,7 @@ public class PartitionAdversarialTests
         (await await pending).Dispose();
 
         // Whichever way the eviction and the trip interleave, the last change reported for a must describe what the
-        // registry holds for a: its circuit's state, or an eviction when it holds none.
+        // registry contains for a: its circuit's state, or an eviction when it contains none.
         CircuitStateChangedEventArgs[] received = await TakeAsync(changes, 2);
         CircuitStateChangedEventArgs last = received.Last(c => c.CircuitName == "github/a.test");
         bool exists = registry.TryGetCircuit(Client, "a.test", out CircuitSnapshot? snapshot);

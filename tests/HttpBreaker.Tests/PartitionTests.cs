@@ -2,6 +2,7 @@ using System.Net;
 using HttpBreaker.Tests.Support;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using RichardSzalay.MockHttp;
 
@@ -284,25 +285,32 @@ public class PartitionTests
     }
 
     [Test]
-    [Repeat(10)]
-    public async Task IsolateClient_RacingNewKeys_NoPartitionEscapes()
+    public async Task CreationFailure_GivesBackItsPlace()
     {
-        using var services = PartitionedServices(o => o.PartitionKey = request => request.RequestUri!.AbsolutePath.Split('/')[1]);
-        using HttpClient client = services.CreateClient();
-        int next = 0;
-
-        Task<HttpResponseMessage>[] racing = await Racing.StartTogetherAsync(48, () =>
-        {
-            if (Interlocked.Increment(ref next) == 24)
+        var logs = new ThrowingLoggerProvider();
+        var services = new ServiceCollection();
+        services.AddLogging(logging => logging.AddProvider(logs));
+        services.AddHttpClient("github")
+            .ConfigurePrimaryHttpMessageHandler(() => new StaticHandler())
+            .AddCircuitBreaker(o =>
             {
-                services.Registry.Isolate("github");
-            }
+                o.PartitionBy = PartitionBy.Authority;
+                o.MaxPartitions = 1;
+            });
+        await using ServiceProvider provider = services.BuildServiceProvider();
+        var registry = provider.GetRequiredService<ICircuitBreakerRegistry>();
+        using HttpClient client = provider.GetRequiredService<IHttpClientFactory>().CreateClient("github");
 
-            return client.GetAsync($"{HostA}/key{Guid.NewGuid():N}/ok");
-        });
-        await Task.WhenAll(racing);
+        // Isolating the new partition logs, and the logger throws, so creating it fails after its place was taken.
+        logs.Armed = true;
+        Assert.Catch(() => registry.Isolate("github"));
+        Assert.CatchAsync(() => client.GetAsync("http://one.test/"));
+        logs.Armed = false;
+        registry.Reset("github");
+        using HttpResponseMessage response = await client.GetAsync("http://two.test/");
 
-        Assert.That(services.Registry.GetCircuits().Select(c => c.State), Is.All.EqualTo(CircuitState.Isolated));
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(registry.TryGetCircuit("github", "http://two.test:80", out _), Is.True, "the failed creation left its place free");
     }
 
     [TestCase(true)]
@@ -435,6 +443,33 @@ public class PartitionTests
         }
 
         return GC.GetTotalMemory(forceFullCollection: false);
+    }
+
+    /// <summary>
+    /// A logger provider whose breaker logger throws on every entry while <see cref="Armed"/> is set. Other
+    /// categories, such as the factory's request logging, stay quiet so the request reaches the breaker.
+    /// </summary>
+    private sealed class ThrowingLoggerProvider : ILoggerProvider
+    {
+        public bool Armed { get; set; }
+
+        public ILogger CreateLogger(string categoryName) =>
+            categoryName == "HttpBreaker.CircuitBreaker" ? new ThrowingLogger(this) : Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class ThrowingLogger(ThrowingLoggerProvider owner) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state)
+                where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => owner.Armed;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+                throw new InvalidOperationException("The logger failed.");
+        }
     }
 
     /// <summary>A terminal handler that returns 200 at once.</summary>

@@ -333,7 +333,7 @@ internal sealed class Circuit
     private OpenPhase CreateOpenPhase(int consecutiveFailures, TimeSpan ago, TimeSpan breakDuration, TimeSpan baseBreak)
     {
         DateTimeOffset openedAt = _timeProvider.GetUtcNow() - ago;
-        long probeAtTimestamp = _timeProvider.GetTimestamp() + ToTimestampTicks(breakDuration - ago);
+        long probeAtTimestamp = _timeProvider.GetTimestamp() + _timeProvider.ToTimestampTicks(breakDuration - ago);
         return new OpenPhase(consecutiveFailures, openedAt, openedAt + breakDuration, probeAtTimestamp, baseBreak);
     }
 
@@ -396,10 +396,4 @@ internal sealed class Circuit
 
     private static TimeSpan Min(TimeSpan left, TimeSpan right) => left < right ? left : right;
 
-    /// <summary>
-    /// Converts a duration to timestamp ticks in integer arithmetic: a floating-point product can land one tick
-    /// short, and a break would then end one tick before its wall-clock end.
-    /// </summary>
-    private long ToTimestampTicks(TimeSpan duration) =>
-        (long)((Int128)duration.Ticks * _timeProvider.TimestampFrequency / TimeSpan.TicksPerSecond);
 }

@@ -1,8 +1,8 @@
 namespace HttpBreaker.Internal;
 
 /// <summary>
-/// A partition circuit with a lease count, so that eviction cannot race a request: a circuit is evicted only when
-/// no request holds it, and a request cannot take a circuit that is being evicted.
+/// A partition circuit with a lease count, so that eviction cannot race a request. A circuit is evicted only when
+/// no request has leased it, and a request cannot lease a circuit that is being evicted.
 /// </summary>
 internal sealed class PartitionEntry
 {
@@ -49,7 +49,7 @@ internal sealed class PartitionEntry
 
     public void Release() => Interlocked.Decrement(ref _inFlight);
 
-    /// <summary>Marks the entry evicted if no request holds it; while marked, <see cref="TryAcquire"/> fails.</summary>
+    /// <summary>Marks the entry evicted if no request has leased it. While it is marked, <see cref="TryAcquire"/> fails.</summary>
     public bool TryMarkEvicted() => Interlocked.CompareExchange(ref _inFlight, EvictedMark, 0) == 0;
 
     /// <summary>Takes back a mark that the evicting thread decided against, before anyone else could see the entry gone.</summary>

@@ -8,7 +8,7 @@ namespace HttpBreaker.Internal;
 /// </summary>
 /// <remarks>
 /// The count is kept beside the dictionary because <see cref="ConcurrentDictionary{TKey, TValue}.Count"/> takes
-/// every lock of the dictionary. A new key first reserves a place in the count, so the table never holds more
+/// every lock of the dictionary. A new key first reserves a place in the count, so the table never contains more
 /// circuits than the bound, even while many new keys arrive at once.
 /// </remarks>
 internal sealed class PartitionTable
@@ -27,9 +27,7 @@ internal sealed class PartitionTable
         _client = client;
         _timeProvider = timeProvider;
         _maxPartitions = client.Policy.MaxPartitions;
-        _idleTicks = client.Policy.PartitionIdleTimeout is { } idle
-            ? (long)((Int128)idle.Ticks * timeProvider.TimestampFrequency / TimeSpan.TicksPerSecond)
-            : 0;
+        _idleTicks = client.Policy.PartitionIdleTimeout is { } idle ? timeProvider.ToTimestampTicks(idle) : 0;
         _nextSweep = timeProvider.GetTimestamp() + (_idleTicks / 4);
     }
 
@@ -84,7 +82,7 @@ internal sealed class PartitionTable
             }
 
             // Matching the client's isolation and adding form one step against Isolate and Reset of the whole
-            // client, and the match comes first, so no reader of the table ever sees a new partition on the wrong
+            // client, and the match comes first, so no reader of the table ever finds a new partition on the wrong
             // side of such a change.
             bool added;
             lock (_client.IsolationGate)
@@ -187,7 +185,7 @@ internal sealed class PartitionTable
     }
 
     /// <summary>
-    /// Evicts an entry unless a request holds it or it is isolated. The state is read after marking because the
+    /// Evicts an entry unless a request has leased it or it is isolated. The state is read after marking because the
     /// candidates were chosen earlier and an operator may have isolated the circuit since; isolating one partition
     /// takes a lease, so it cannot happen while the mark is set.
     /// </summary>

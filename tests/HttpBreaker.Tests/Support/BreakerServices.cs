@@ -64,7 +64,7 @@ internal sealed class BreakerServices : IDisposable
 
     /// <summary>
     /// Creates the protected client. Its timeout is short so that a regression that leaves a gated request
-    /// pending fails the test in seconds; a passing test never waits for it.
+    /// pending fails the test in seconds. A passing test never waits for it.
     /// </summary>
     public HttpClient CreateClient()
     {
@@ -73,7 +73,7 @@ internal sealed class BreakerServices : IDisposable
         return client;
     }
 
-    /// <summary>Sends requests that the upstream answers with <paramref name="status"/>.</summary>
+    /// <summary>Sends requests to which the upstream responds with <paramref name="status"/>.</summary>
     public async Task SendAsync(HttpStatusCode status, int count)
     {
         Status = status;
