@@ -201,7 +201,7 @@ public class AdversarialTests
         var gate = new GatedHandler();
         using var services = BreakerServices.Create(o => o.FailureThreshold = 1, gate);
         using HttpClient client = services.CreateClient();
-        await FailOnceAsync(client, gate);
+        await gate.FailThroughAsync(client);
         services.Time.Advance(BreakDuration);
         Task<HttpResponseMessage> probe = client.GetAsync(BreakerServices.Url);
         using var request = new HttpRequestMessage(HttpMethod.Get, BreakerServices.Url);
@@ -292,7 +292,7 @@ public class AdversarialTests
         var gate = new GatedHandler();
         using var services = BreakerServices.Create(o => o.FailureThreshold = 1, gate);
         using HttpClient client = services.CreateClient();
-        await FailOnceAsync(client, gate);
+        await gate.FailThroughAsync(client);
         services.Time.Advance(BreakDuration);
         using var innerTimeout = new CancellationTokenSource();
         await innerTimeout.CancelAsync();
@@ -346,7 +346,7 @@ public class AdversarialTests
         var gate = new GatedHandler();
         using var services = BreakerServices.Create(o => o.FailureThreshold = 1, gate);
         using HttpClient client = services.CreateClient();
-        await FailOnceAsync(client, gate);
+        await gate.FailThroughAsync(client);
         services.Time.Advance(BreakDuration);
         Task<HttpResponseMessage> probe = client.GetAsync(BreakerServices.Url);
         GatedHandler.PendingRequest pending = gate.Next();
@@ -376,7 +376,7 @@ public class AdversarialTests
         var gate = new GatedHandler();
         using var services = BreakerServices.Create(o => o.FailureThreshold = 1, gate);
         using HttpClient client = services.CreateClient();
-        await FailOnceAsync(client, gate);
+        await gate.FailThroughAsync(client);
         services.Time.Advance(BreakDuration);
         Task<HttpResponseMessage> probe = client.GetAsync(BreakerServices.Url);
         GatedHandler.PendingRequest pending = gate.Next();
@@ -484,12 +484,12 @@ public class AdversarialTests
         var gate = new GatedHandler();
         using var services = BreakerServices.Create(o => o.FailureThreshold = 1, gate);
         using HttpClient client = services.CreateClient();
-        await FailOnceAsync(client, gate);
+        await gate.FailThroughAsync(client);
         services.Time.Advance(BreakDuration);
         Task<HttpResponseMessage> oldProbe = client.GetAsync(BreakerServices.Url);
         GatedHandler.PendingRequest oldPending = gate.Next();
         services.Registry.Reset(BreakerServices.ClientName);
-        await FailOnceAsync(client, gate);
+        await gate.FailThroughAsync(client);
         services.Time.Advance(BreakDuration);
         Task<HttpResponseMessage> newProbe = client.GetAsync(BreakerServices.Url);
         GatedHandler.PendingRequest newPending = gate.Next();
@@ -581,13 +581,6 @@ public class AdversarialTests
         {
             // Failures and cancellations are part of the traffic mix; only the final state matters.
         }
-    }
-
-    private static async Task FailOnceAsync(HttpClient client, GatedHandler gate)
-    {
-        Task<HttpResponseMessage> failing = client.GetAsync(BreakerServices.Url);
-        gate.Next().Respond(HttpStatusCode.InternalServerError);
-        (await failing).Dispose();
     }
 
     private static async Task WaitForStateAsync(BreakerServices services, CircuitState state)

@@ -162,7 +162,7 @@ public class RecoveryPolicyTests
             },
             gate);
         using HttpClient client = services.CreateClient();
-        await OpenAsync(client, gate);
+        await gate.FailThroughAsync(client);
         services.Time.Advance(BreakDuration);
 
         Task<HttpResponseMessage>[] probes = Enumerable.Range(0, 3).Select(_ => client.GetAsync(BreakerServices.Url)).ToArray();
@@ -194,7 +194,7 @@ public class RecoveryPolicyTests
             },
             gate);
         using HttpClient client = services.CreateClient();
-        await OpenAsync(client, gate);
+        await gate.FailThroughAsync(client);
         services.Time.Advance(BreakDuration);
         Task<HttpResponseMessage>[] probes = Enumerable.Range(0, 3).Select(_ => client.GetAsync(BreakerServices.Url)).ToArray();
 
@@ -239,7 +239,7 @@ public class RecoveryPolicyTests
             },
             gate);
         using HttpClient client = services.CreateClient();
-        await OpenAsync(client, gate);
+        await gate.FailThroughAsync(client);
         services.Time.Advance(BreakDuration);
         Task<HttpResponseMessage>[] probes = Enumerable.Range(0, 3).Select(_ => client.GetAsync(BreakerServices.Url)).ToArray();
 
@@ -266,7 +266,7 @@ public class RecoveryPolicyTests
             },
             gate);
         using HttpClient client = services.CreateClient();
-        await OpenAsync(client, gate);
+        await gate.FailThroughAsync(client);
         services.Time.Advance(BreakDuration);
         Task<HttpResponseMessage> hung = client.GetAsync(BreakerServices.Url);
         DateTimeOffset expiry = services.Time.GetUtcNow() + TimeSpan.FromSeconds(10);
@@ -298,7 +298,7 @@ public class RecoveryPolicyTests
             },
             gate);
         using HttpClient client = services.CreateClient();
-        await OpenAsync(client, gate);
+        await gate.FailThroughAsync(client);
         services.Time.Advance(BreakDuration);
         Task<HttpResponseMessage> late = client.GetAsync(BreakerServices.Url);
         DateTimeOffset expiry = services.Time.GetUtcNow() + TimeSpan.FromSeconds(10);
@@ -324,7 +324,7 @@ public class RecoveryPolicyTests
             },
             gate);
         using HttpClient client = services.CreateClient();
-        await OpenAsync(client, gate);
+        await gate.FailThroughAsync(client);
         services.Time.Advance(BreakDuration);
         Task<HttpResponseMessage> hung = client.GetAsync(BreakerServices.Url);
 
@@ -354,7 +354,7 @@ public class RecoveryPolicyTests
             },
             gate);
         using HttpClient client = services.CreateClient();
-        await OpenAsync(client, gate);
+        await gate.FailThroughAsync(client);
         services.Time.Advance(BreakDuration);
 
         Task<HttpResponseMessage>[] racing = await Racing.StartTogetherAsync(64, () => client.GetAsync(BreakerServices.Url));
@@ -384,7 +384,7 @@ public class RecoveryPolicyTests
             },
             gate);
         using HttpClient client = services.CreateClient();
-        await OpenAsync(client, gate);
+        await gate.FailThroughAsync(client);
         services.Time.Advance(BreakDuration);
         using var cancellation = new CancellationTokenSource();
 
@@ -427,7 +427,7 @@ public class RecoveryPolicyTests
             },
             gate);
         using HttpClient client = services.CreateClient();
-        await OpenAsync(client, gate);
+        await gate.FailThroughAsync(client);
         services.Time.Advance(BreakDuration);
 
         Task<HttpResponseMessage>[] racing = await Racing.StartTogetherAsync(32, () => client.GetAsync(BreakerServices.Url));
@@ -467,11 +467,4 @@ public class RecoveryPolicyTests
 
     private static TimeSpan BreakOf(BreakerServices services) =>
         services.Snapshot.NextProbeAt.GetValueOrDefault() - services.Snapshot.OpenedAt.GetValueOrDefault();
-
-    private static async Task OpenAsync(HttpClient client, GatedHandler gate)
-    {
-        Task<HttpResponseMessage> failing = client.GetAsync(BreakerServices.Url);
-        gate.TakeNewest().Respond(HttpStatusCode.InternalServerError);
-        (await failing).Dispose();
-    }
 }

@@ -16,7 +16,7 @@ public class StaleResultTests
         Task<HttpResponseMessage> slow = client.GetAsync(BreakerServices.Url);
         GatedHandler.PendingRequest slowRequest = gate.Next();
 
-        await FailAsync(client, gate, 2);
+        await gate.FailThroughAsync(client, 2);
         Assert.That(services.State, Is.EqualTo(CircuitState.Open));
 
         slowRequest.Respond(HttpStatusCode.OK);
@@ -35,7 +35,7 @@ public class StaleResultTests
         using HttpClient client = services.CreateClient();
         Task<HttpResponseMessage> slow = client.GetAsync(BreakerServices.Url);
         GatedHandler.PendingRequest slowRequest = gate.Next();
-        await FailAsync(client, gate, 2);
+        await gate.FailThroughAsync(client, 2);
         services.Time.Advance(BreakDuration);
         Task<HttpResponseMessage> probe = client.GetAsync(BreakerServices.Url);
 
@@ -75,12 +75,12 @@ public class StaleResultTests
         var gate = new GatedHandler();
         using var services = BreakerServices.Create(o => o.FailureThreshold = 1, gate);
         using HttpClient client = services.CreateClient();
-        await FailAsync(client, gate, 1);
+        await gate.FailThroughAsync(client, 1);
         services.Time.Advance(BreakDuration);
         using var cancellation = new CancellationTokenSource();
         Task<HttpResponseMessage> staleProbe = client.GetAsync(BreakerServices.Url, cancellation.Token);
         services.Registry.Reset(BreakerServices.ClientName);
-        await FailAsync(client, gate, 1);
+        await gate.FailThroughAsync(client, 1);
         services.Time.Advance(BreakDuration);
         Task<HttpResponseMessage> newProbe = client.GetAsync(BreakerServices.Url);
 
@@ -97,16 +97,5 @@ public class StaleResultTests
         (await newProbe).Dispose();
 
         Assert.That(services.State, Is.EqualTo(CircuitState.Closed));
-    }
-
-    /// <summary>Sends requests that fail with a 500, leaving older pending requests as they are.</summary>
-    private static async Task FailAsync(HttpClient client, GatedHandler gate, int count)
-    {
-        for (int i = 0; i < count; i++)
-        {
-            Task<HttpResponseMessage> sending = client.GetAsync(BreakerServices.Url);
-            gate.TakeNewest().Respond(HttpStatusCode.InternalServerError);
-            (await sending).Dispose();
-        }
     }
 }

@@ -19,6 +19,20 @@ internal sealed class GatedHandler : HttpMessageHandler
     /// <summary>Takes the newest request that the test has not taken yet, leaving older ones pending.</summary>
     public PendingRequest TakeNewest() => Take(newest: true);
 
+    /// <summary>
+    /// Sends <paramref name="count"/> requests through <paramref name="client"/>, each failed with a 500 as soon as
+    /// it arrives, leaving older pending requests as they are.
+    /// </summary>
+    public async Task FailThroughAsync(HttpClient client, int count = 1)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            Task<HttpResponseMessage> sending = client.GetAsync(BreakerServices.Url);
+            TakeNewest().Respond(HttpStatusCode.InternalServerError);
+            (await sending).Dispose();
+        }
+    }
+
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _received);
