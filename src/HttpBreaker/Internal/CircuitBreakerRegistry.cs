@@ -1,7 +1,10 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
 
 namespace HttpBreaker.Internal;
 
@@ -12,22 +15,36 @@ internal sealed class CircuitBreakerRegistry : ICircuitBreakerRegistry, IDisposa
 {
     private readonly ConcurrentDictionary<string, ClientCircuits> _clients = new(StringComparer.Ordinal);
     private readonly IOptionsMonitor<CircuitBreakerOptions> _options;
+    private readonly IOptionsFactory<CircuitBreakerOptions> _optionsFactory;
+    private readonly IOptionsMonitorCache<CircuitBreakerOptions> _optionsCache;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
     private readonly StateChangeNotifier _notifier;
+    private readonly CircuitTelemetry _telemetry;
     private readonly bool _coversAllClients;
     private readonly HashSet<string> _clientNames = new(StringComparer.Ordinal);
+    private readonly List<IDisposable> _reloadSubscriptions = [];
+    private readonly Lock _reloadGate = new();
+    private int _reloadVersion;
 
     public CircuitBreakerRegistry(
         IOptionsMonitor<CircuitBreakerOptions> options,
+        IOptionsFactory<CircuitBreakerOptions> optionsFactory,
+        IOptionsMonitorCache<CircuitBreakerOptions> optionsCache,
         IEnumerable<CircuitBreakerRegistration> registrations,
+        IEnumerable<ConfigurationReloadSource> reloadSources,
+        IEnumerable<IOptionsChangeTokenSource<CircuitBreakerOptions>> changeTokenSources,
         TimeProvider? timeProvider = null,
-        ILoggerFactory? loggerFactory = null)
+        ILoggerFactory? loggerFactory = null,
+        IMeterFactory? meterFactory = null)
     {
         _options = options;
+        _optionsFactory = optionsFactory;
+        _optionsCache = optionsCache;
         _timeProvider = timeProvider ?? TimeProvider.System;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("HttpBreaker.CircuitBreaker");
         _notifier = new StateChangeNotifier(_logger) { Sender = this };
+        _telemetry = new CircuitTelemetry(meterFactory, _notifier, () => _clients.Values);
 
         foreach (CircuitBreakerRegistration registration in registrations)
         {
@@ -39,6 +56,23 @@ internal sealed class CircuitBreakerRegistry : ICircuitBreakerRegistry, IDisposa
             {
                 _clientNames.Add(registration.ClientName);
             }
+        }
+
+        // The registry starts with the first client, so options cached before then can predate a reload that no one
+        // was watching for yet.
+        _optionsCache.Clear();
+
+        foreach (ConfigurationReloadSource source in reloadSources)
+        {
+            WarnOfUnknownClients(source);
+            _reloadSubscriptions.Add(ChangeToken.OnChange(source.Section.GetReloadToken, ReloadAll));
+        }
+
+        // Options bound by the application itself, such as with services.Configure<CircuitBreakerOptions>(name,
+        // section), announce their reloads through these.
+        foreach (IOptionsChangeTokenSource<CircuitBreakerOptions> source in changeTokenSources)
+        {
+            _reloadSubscriptions.Add(ChangeToken.OnChange(source.GetChangeToken, ReloadAll));
         }
     }
 
@@ -67,10 +101,24 @@ internal sealed class CircuitBreakerRegistry : ICircuitBreakerRegistry, IDisposa
     /// Returns the circuits of a client, creating them on first use. Creating them reads the client's options, so
     /// invalid options raise <see cref="OptionsValidationException"/> here and nothing is stored.
     /// </summary>
-    internal ClientCircuits GetOrCreateClient(string clientName) =>
-        _clients.TryGetValue(clientName, out ClientCircuits? client)
-            ? client
-            : _clients.GetOrAdd(clientName, CreateClient(clientName));
+    internal ClientCircuits GetOrCreateClient(string clientName)
+    {
+        if (_clients.TryGetValue(clientName, out ClientCircuits? client))
+        {
+            return client;
+        }
+
+        // A reload that runs while the client's options are being read misses the new client, so the client
+        // catches up with it here.
+        int version = Volatile.Read(ref _reloadVersion);
+        client = _clients.GetOrAdd(clientName, CreateClient(clientName));
+        if (version != Volatile.Read(ref _reloadVersion))
+        {
+            Reload(client);
+        }
+
+        return client;
+    }
 
     public bool TryGetCircuit(string name, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out CircuitSnapshot? snapshot) =>
         TryGetCircuit(name, partitionKey: null, out snapshot);
@@ -143,10 +191,99 @@ internal sealed class CircuitBreakerRegistry : ICircuitBreakerRegistry, IDisposa
         }
     }
 
-    public void Dispose() => _notifier.Dispose();
+    public void Dispose()
+    {
+        foreach (IDisposable subscription in _reloadSubscriptions)
+        {
+            subscription.Dispose();
+        }
+
+        _telemetry.Dispose();
+        _notifier.Dispose();
+    }
+
+    /// <summary>
+    /// Rebuilds the options of every client after a configuration change and hands them to its circuits. A client
+    /// whose new options are invalid keeps the previous ones, and the failure is logged with option and value.
+    /// </summary>
+    internal void ReloadAll()
+    {
+        lock (_reloadGate)
+        {
+            Interlocked.Increment(ref _reloadVersion);
+
+            // Clients created from now on read the new configuration rather than options cached before it changed.
+            _optionsCache.Clear();
+            foreach (ClientCircuits client in _clients.Values)
+            {
+                Reload(client);
+            }
+        }
+    }
+
+    private void Reload(ClientCircuits client)
+    {
+        lock (_reloadGate)
+        {
+            CircuitBreakerOptions options;
+            try
+            {
+                options = _optionsFactory.Create(client.ClientName);
+            }
+            catch (OptionsValidationException exception)
+            {
+                Log.ReloadRejected(_logger, client.ClientName, string.Join(" ", exception.Failures));
+                return;
+            }
+            catch (Exception exception) when (exception is not OutOfMemoryException)
+            {
+                // This runs inside a configuration provider's change callback, where an exception would reach the
+                // provider (and, for a file watcher, end the process) instead of anyone who could handle it.
+                Log.ReloadFailed(_logger, exception, client.ClientName);
+                return;
+            }
+
+            CircuitPolicy current = client.Policy;
+            if (options.PartitionBy != current.PartitionBy || options.PartitionKey != current.PartitionKey)
+            {
+                Log.PartitioningKept(_logger, client.ClientName, current.PartitionBy, options.PartitionBy);
+                options.PartitionBy = current.PartitionBy;
+                options.PartitionKey = current.PartitionKey;
+            }
+
+            var policy = CircuitPolicy.Create(options);
+            if (policy.HasSameSettings(current))
+            {
+                return;
+            }
+
+            client.UpdatePolicy(policy);
+            Log.OptionsReloaded(_logger, client.ClientName, client.AllCircuits.Count());
+        }
+    }
 
     private ClientCircuits CreateClient(string clientName) =>
-        new(clientName, CircuitPolicy.Create(_options.Get(clientName)), _timeProvider, _logger, _notifier);
+        new(clientName, CircuitPolicy.Create(_options.Get(clientName)), _timeProvider, _logger, _telemetry);
+
+    /// <summary>
+    /// Warns of settings under <c>Clients</c> for a name that has no breaker, which is most often a misspelled
+    /// client name whose settings would otherwise be ignored without a word.
+    /// </summary>
+    private void WarnOfUnknownClients(ConfigurationReloadSource source)
+    {
+        if (_coversAllClients || source.ClientsSection is not IConfigurationSection clients)
+        {
+            return;
+        }
+
+        foreach (IConfigurationSection configured in clients.GetChildren())
+        {
+            if (!_clientNames.Contains(configured.Key))
+            {
+                Log.UnknownConfiguredClient(_logger, clients.Path, configured.Key, FormatKnownClients());
+            }
+        }
+    }
 
     private PartitionTable GetPartitions(string clientName) =>
         GetRegisteredClient(clientName).Partitions ?? throw new ArgumentException(
@@ -169,7 +306,7 @@ internal sealed class CircuitBreakerRegistry : ICircuitBreakerRegistry, IDisposa
 
         if (!_coversAllClients && !_clientNames.Contains(name))
         {
-            string known = _clientNames.Count == 0 ? "none" : string.Join(", ", _clientNames.Order(StringComparer.Ordinal).Select(n => $"'{n}'"));
+            string known = FormatKnownClients();
             throw new ArgumentException(
                 $"No circuit breaker is registered for client '{name}'. Clients with a circuit breaker: {known}. " +
                 $"Register one with services.AddHttpClient(\"{name}\").AddCircuitBreaker().",
@@ -178,4 +315,7 @@ internal sealed class CircuitBreakerRegistry : ICircuitBreakerRegistry, IDisposa
 
         return GetOrCreateClient(name);
     }
+
+    private string FormatKnownClients() =>
+        _clientNames.Count == 0 ? "none" : string.Join(", ", _clientNames.Order(StringComparer.Ordinal).Select(n => $"'{n}'"));
 }
