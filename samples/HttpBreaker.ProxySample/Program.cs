@@ -1,4 +1,6 @@
+using System.Text.Json;
 using HttpBreaker.ProxySample;
+using Microsoft.Extensions.Options;
 
 if (!ProxyArguments.TryParse(args, out ProxyArguments? options, out string? error))
 {
@@ -28,16 +30,37 @@ if (options.Demo)
     {
         return await ProxyDemo.RunAsync(options.ToConfigurationArgs(), Console.Out, limit.Token);
     }
+    catch (OptionsValidationException exception)
+    {
+        Console.Error.WriteLine($"error: invalid configuration. {exception.Message}");
+        return 2;
+    }
     catch (OperationCanceledException) when (limit.IsCancellationRequested)
     {
         Console.Error.WriteLine("The demo was stopped or ran past 30 s before it finished.");
+        return 1;
+    }
+    catch (Exception exception) when (exception is HttpRequestException or JsonException or InvalidOperationException or KeyNotFoundException)
+    {
+        // A response that is not what a step can read, such as a body that is not the expected JSON, fails the run
+        // with the reason rather than a crash.
+        Console.Error.WriteLine($"The demo failed: {exception}");
         return 1;
     }
 }
 
 await using FlakyUpstream? upstream = options.Upstream is null ? await FlakyUpstream.StartAsync() : null;
 await using WebApplication app = ProxyApp.Build(options.ToConfigurationArgs(), options.Upstream ?? upstream!.Address);
-await app.StartAsync();
+try
+{
+    // The host validates the breaker's options on start, so a misspelled key or a bad value stops here.
+    await app.StartAsync();
+}
+catch (OptionsValidationException exception)
+{
+    Console.Error.WriteLine($"error: invalid configuration. {exception.Message}");
+    return 2;
+}
 
 Uri proxy = ProxyApp.GetAddress(app);
 Console.WriteLine($"Proxy listening on {proxy}. Press Ctrl+C to stop.");

@@ -56,6 +56,9 @@ public static class ProxyApp
         configure?.Invoke(builder);
 
         WebApplication app = builder.Build();
+
+        // An unexpected exception becomes a problem response too, so a caller always gets JSON on an error.
+        app.UseExceptionHandler();
         app.MapGet("/api/v1/external", ExternalEndpoint.HandleAsync);
         app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = HealthResponseWriter.WriteAsync });
 

@@ -16,6 +16,7 @@ internal sealed class ProxyArguments
           --port N         listen on 127.0.0.1 port N (default 0: an ephemeral port, printed at start)
           --demo           run the whole cycle against the built-in upstream, print each step, and exit
                            0 when every step behaved as expected, 1 otherwise
+                           (2, like any run, for invalid arguments or configuration)
           --help           show this text
 
         Any other argument is configuration, such as --HttpBreaker:Clients:external:BreakDuration=00:00:05.

@@ -5,6 +5,10 @@ namespace HttpBreaker.HealthChecks;
 /// name. Every property is a string, a number, a date or <see langword="null"/>, so the entry serializes to plain
 /// JSON without a custom converter.
 /// </summary>
+/// <remarks>
+/// Health check data is typed as <see cref="object"/>, so an application compiled with Native AOT that serializes it
+/// with a source-generated <c>JsonSerializerContext</c> must list this type in that context.
+/// </remarks>
 public sealed record CircuitHealthEntry
 {
     /// <summary>Gets the circuit name: the client name, or <c>client/partition</c> for a partition.</summary>

@@ -82,6 +82,7 @@ public sealed class CircuitBreakerHealthChecksBuilderExtensionsTests
         ArgumentException exception = Assert.Throws<ArgumentException>(() =>
             services.AddHealthChecks().AddCircuitBreakerHealthCheck(failureStatus: HealthStatus.Healthy))!;
 
+        Assert.That(exception.ParamName, Is.EqualTo("failureStatus"));
         Assert.That(exception.Message, Does.Contain("FailureStatus is Healthy"));
         Assert.That(exception.Message, Does.Contain("Set Degraded or Unhealthy"));
     }
@@ -114,9 +115,22 @@ public sealed class CircuitBreakerHealthChecksBuilderExtensionsTests
             o.Clients.Add(null!);
         }))!;
 
+        Assert.That(exception.ParamName, Is.EqualTo("configure"));
         Assert.That(exception.Message, Does.Contain("CircuitBreakerHealthCheckOptions.Tags[1] is empty"));
         Assert.That(exception.Message, Does.Contain("CircuitBreakerHealthCheckOptions.Clients[0] is null"));
         Assert.That(exception.Message, Does.Contain("the name that was given to AddHttpClient"));
+    }
+
+    [Test]
+    public void AddCheck_BlankTagArgument_ThrowsNamingTags()
+    {
+        var services = new ServiceCollection();
+
+        ArgumentException exception = Assert.Throws<ArgumentException>(() =>
+            services.AddHealthChecks().AddCircuitBreakerHealthCheck(tags: ["ready", " "]))!;
+
+        Assert.That(exception.ParamName, Is.EqualTo("tags"));
+        Assert.That(exception.Message, Does.Contain("CircuitBreakerHealthCheckOptions.Tags[1] is ' ', which is only white space"));
     }
 
     [Test]

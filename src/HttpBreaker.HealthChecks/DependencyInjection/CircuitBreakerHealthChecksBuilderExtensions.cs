@@ -48,7 +48,12 @@ public static class CircuitBreakerHealthChecksBuilderExtensions
             options.Tags.Add(tag);
         }
 
-        return Add(builder, HealthCheckSettings.Create(options, nameof(name)));
+        return Add(builder, HealthCheckSettings.Create(options, static option => option switch
+        {
+            nameof(CircuitBreakerHealthCheckOptions.Name) => nameof(name),
+            nameof(CircuitBreakerHealthCheckOptions.FailureStatus) => nameof(failureStatus),
+            _ => nameof(tags),
+        }));
     }
 
     /// <summary>
@@ -78,7 +83,7 @@ public static class CircuitBreakerHealthChecksBuilderExtensions
 
         var options = new CircuitBreakerHealthCheckOptions();
         configure(options);
-        return Add(builder, HealthCheckSettings.Create(options, nameof(configure)));
+        return Add(builder, HealthCheckSettings.Create(options, static _ => nameof(configure)));
     }
 
     private static IHealthChecksBuilder Add(IHealthChecksBuilder builder, HealthCheckSettings settings)
