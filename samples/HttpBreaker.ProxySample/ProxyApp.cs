@@ -49,8 +49,10 @@ public static class ProxyApp
         int port = builder.Configuration.GetValue(PortKey, 0);
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port));
 
-        builder.Services.AddHttpClient(ClientName, client => client.BaseAddress = upstream)
-            .AddCircuitBreaker(builder.Configuration.GetSection($"HttpBreaker:Clients:{ClientName}"));
+        // The whole HttpBreaker section binds at once: Defaults for every client, Clients:external for this one. An
+        // edit to appsettings.json reaches the running circuit without resetting it.
+        builder.Services.AddHttpClient(ClientName, client => client.BaseAddress = upstream).AddCircuitBreaker();
+        builder.Services.ConfigureCircuitBreakers(builder.Configuration.GetSection("HttpBreaker"));
         builder.Services.AddHealthChecks().AddCircuitBreakerHealthCheck();
         builder.Services.AddProblemDetails();
         configure?.Invoke(builder);
