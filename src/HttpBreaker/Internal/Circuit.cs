@@ -240,8 +240,11 @@ internal sealed class Circuit
             return;
         }
 
+        // A reload can replace the policy and the window at any moment, so each is read once and the decision is
+        // made against one version of them.
+        CircuitPolicy policy = Volatile.Read(ref _policy);
         int consecutive = closed.AddFailure();
-        if (_policy.FailureThreshold > 0 && consecutive >= _policy.FailureThreshold)
+        if (policy.FailureThreshold > 0 && consecutive >= policy.FailureThreshold)
         {
             if (TryOpen(closed, consecutive, retryAfter, CircuitTransitionReason.FailureThreshold) is { } opened)
             {
@@ -251,17 +254,17 @@ internal sealed class Circuit
             return;
         }
 
-        if (closed.Window is null)
+        if (closed.Window is not { } window || policy.FailureRatio is not { } ratio)
         {
             return;
         }
 
-        (int failures, int throughput) = closed.Window.AddFailure();
-        if (throughput >= _policy.MinimumThroughput && (double)failures / throughput >= _policy.FailureRatio)
+        (int failures, int throughput) = window.AddFailure();
+        if (throughput >= policy.MinimumThroughput && (double)failures / throughput >= ratio)
         {
             if (TryOpen(closed, consecutive, retryAfter, CircuitTransitionReason.FailureRatio) is { } opened)
             {
-                Log.OpenedByRatio(_logger, ClientName, Name, failures, throughput, _policy.SamplingDuration, opened.ProbeAt.GetValueOrDefault());
+                Log.OpenedByRatio(_logger, ClientName, Name, failures, throughput, policy.SamplingDuration, opened.ProbeAt.GetValueOrDefault());
             }
         }
     }
