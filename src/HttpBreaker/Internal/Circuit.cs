@@ -134,7 +134,7 @@ internal sealed class Circuit
         while (true)
         {
             CircuitPhase current = Volatile.Read(ref _phase);
-            if (TryTransition(current, CreateClosedPhase(), CircuitTransitionReason.Manual))
+            if (TryClose(current, CircuitTransitionReason.Manual))
             {
                 Log.Reset(_logger, ClientName, Name, current.State);
                 return;
@@ -304,7 +304,7 @@ internal sealed class Circuit
         // An ignored outcome, such as a 4xx, still shows that the upstream responds.
         if (halfOpen.AddSuccess() >= _policy.ProbeSuccessThreshold)
         {
-            if (TryTransition(halfOpen, CreateClosedPhase(), CircuitTransitionReason.ProbeSucceeded))
+            if (TryClose(halfOpen, CircuitTransitionReason.ProbeSucceeded))
             {
                 Log.Closed(_logger, ClientName, Name);
             }
@@ -435,6 +435,19 @@ internal sealed class Circuit
 
             _events?.OnTransition(this, expected.State, next.State, reason, _timeProvider.GetUtcNow());
             return true;
+        }
+    }
+
+    /// <summary>
+    /// Closes the circuit if it is still in <paramref name="expected"/>. The closed phase is built under the
+    /// transition lock, which <see cref="UpdatePolicy"/> also takes, so its window fits the policy in force at the
+    /// swap even when a reload lands between the caller's decision and the swap.
+    /// </summary>
+    private bool TryClose(CircuitPhase expected, CircuitTransitionReason reason)
+    {
+        lock (_transitionGate)
+        {
+            return TryTransition(expected, CreateClosedPhase(), reason);
         }
     }
 
