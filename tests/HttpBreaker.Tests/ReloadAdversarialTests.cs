@@ -9,6 +9,7 @@ using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using RichardSzalay.MockHttp;
 
@@ -220,6 +221,43 @@ public class ReloadAdversarialTests
         Assert.That(circuits.Select(c => c.Policy.FailureThreshold).Distinct(), Is.EqualTo(new[] { 599 }));
         Assert.That(circuits.Where(c => !ReferenceEquals(c.Policy, app.Client.Policy)).Select(c => c.Name), Is.Empty);
         Assert.That(circuits.Select(c => c.CurrentPhase.State).Distinct(), Is.EqualTo(new[] { CircuitState.Closed }), "Reset(client) returned last");
+    }
+
+    [Test]
+    public async Task Reload_RacingFirstClientCreation_ClientEndsOnNewOptions()
+    {
+        // The registry marks a reload before it clears the options cache. A client created in between reads the
+        // marked version and then the stale cached options; if it joins the registry after the reload has listed
+        // the clients, neither side applies the new options to it. The cache pauses both threads at those points.
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["HttpBreaker:Clients:github:FailureThreshold"] = "5",
+        }).Build();
+        var cache = new PausingOptionsCache();
+        var services = new ServiceCollection();
+        services.AddSingleton<IOptionsMonitorCache<CircuitBreakerOptions>>(cache);
+        services.AddHttpClient(Client).AddCircuitBreaker();
+        services.ConfigureCircuitBreakers(configuration.GetSection("HttpBreaker"));
+        using ServiceProvider provider = services.BuildServiceProvider();
+        var registry = provider.GetRequiredService<CircuitBreakerRegistry>();
+        provider.GetRequiredService<IOptionsMonitor<CircuitBreakerOptions>>().Get(Client);
+        configuration["HttpBreaker:Clients:github:FailureThreshold"] = "2";
+        cache.Armed = true;
+
+        Task reload = Task.Factory.StartNew(configuration.Reload, TaskCreationOptions.LongRunning);
+        Task<ClientCircuits> create = Task.Factory.StartNew(
+            () =>
+            {
+                cache.Clearing.Wait(TimeSpan.FromSeconds(10));
+                return registry.GetOrCreateClient(Client);
+            },
+            TaskCreationOptions.LongRunning);
+        await reload.WaitAsync(TimeSpan.FromSeconds(10));
+        cache.ReloadDone.Set();
+        ClientCircuits client = await create.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.That(cache.StaleRead.IsSet, Is.True, "the client read the cache while the reload was clearing it");
+        Assert.That(client.Policy.FailureThreshold, Is.EqualTo(2), "the client kept options from before the reload");
     }
 
     // ---------------------------------------------------------------- probes
@@ -669,5 +707,49 @@ public class ReloadAdversarialTests
     private sealed class EditableProvider : ConfigurationProvider
     {
         public void Remove(string key) => Data.Remove(key);
+    }
+
+    /// <summary>
+    /// An options cache that, once armed, pauses the first clear until a read has taken a cached value, and holds
+    /// that read until the test sets <see cref="ReloadDone"/>.
+    /// </summary>
+    private sealed class PausingOptionsCache : IOptionsMonitorCache<CircuitBreakerOptions>
+    {
+        private readonly OptionsCache<CircuitBreakerOptions> _inner = new();
+
+        public bool Armed { get; set; }
+
+        public ManualResetEventSlim Clearing { get; } = new();
+
+        public ManualResetEventSlim StaleRead { get; } = new();
+
+        public ManualResetEventSlim ReloadDone { get; } = new();
+
+        public void Clear()
+        {
+            if (Armed && !Clearing.IsSet)
+            {
+                Clearing.Set();
+                StaleRead.Wait(TimeSpan.FromSeconds(10));
+            }
+
+            _inner.Clear();
+        }
+
+        public CircuitBreakerOptions GetOrAdd(string? name, Func<CircuitBreakerOptions> createOptions)
+        {
+            CircuitBreakerOptions options = _inner.GetOrAdd(name, createOptions);
+            if (Armed && Clearing.IsSet && !StaleRead.IsSet)
+            {
+                StaleRead.Set();
+                ReloadDone.Wait(TimeSpan.FromSeconds(10));
+            }
+
+            return options;
+        }
+
+        public bool TryAdd(string? name, CircuitBreakerOptions options) => _inner.TryAdd(name, options);
+
+        public bool TryRemove(string? name) => _inner.TryRemove(name);
     }
 }
