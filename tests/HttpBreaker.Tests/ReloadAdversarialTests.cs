@@ -260,6 +260,32 @@ public class ReloadAdversarialTests
         Assert.That(client.Policy.FailureThreshold, Is.EqualTo(2), "the client kept options from before the reload");
     }
 
+    [Test]
+    public void Reload_PartitionKeyMethodInCode_NoPartitioningWarning()
+    {
+        // A partition key given as an instance method is a new delegate object each time the options are built,
+        // though it is the same method on the same object. A reload of an unrelated setting must not warn that the
+        // partitioning changed.
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["HttpBreaker:Clients:github:FailureThreshold"] = "5",
+        }).Build();
+        var logs = new RecordingLoggerProvider();
+        var tenants = new TenantKey("X-Tenant");
+        var services = new ServiceCollection();
+        services.AddLogging(logging => logging.AddProvider(logs));
+        services.AddHttpClient(Client).AddCircuitBreaker(o => o.PartitionKey = tenants.Read);
+        services.ConfigureCircuitBreakers(configuration.GetSection("HttpBreaker"));
+        using ServiceProvider provider = services.BuildServiceProvider();
+        ClientCircuits client = provider.GetRequiredService<CircuitBreakerRegistry>().GetOrCreateClient(Client);
+
+        configuration["HttpBreaker:Clients:github:FailureThreshold"] = "3";
+        configuration.Reload();
+
+        Assert.That(client.Policy.FailureThreshold, Is.EqualTo(3));
+        Assert.That(logs.Entries.Where(e => e.EventId == 18).Select(e => e.Message), Is.Empty);
+    }
+
     // ---------------------------------------------------------------- probes
 
     [Test]
@@ -710,7 +736,7 @@ public class ReloadAdversarialTests
     }
 
     /// <summary>
-    /// An options cache that, once armed, pauses the first clear until a read has taken a cached value, and holds
+    /// An options cache that, once armed, pauses the first clear until a read has taken a cached value, and blocks
     /// that read until the test sets <see cref="ReloadDone"/>.
     /// </summary>
     private sealed class PausingOptionsCache : IOptionsMonitorCache<CircuitBreakerOptions>
@@ -751,5 +777,11 @@ public class ReloadAdversarialTests
         public bool TryAdd(string? name, CircuitBreakerOptions options) => _inner.TryAdd(name, options);
 
         public bool TryRemove(string? name) => _inner.TryRemove(name);
+    }
+
+    private sealed class TenantKey(string header)
+    {
+        public string? Read(HttpRequestMessage request) =>
+            request.Headers.TryGetValues(header, out IEnumerable<string>? values) ? values.First() : null;
     }
 }
