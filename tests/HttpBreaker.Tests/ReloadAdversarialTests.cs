@@ -392,6 +392,47 @@ public class ReloadAdversarialTests
     }
 
     [Test]
+    public void Reload_InvalidSingleSection_NeverThrowsAndKeepsOptions()
+    {
+        // Both overloads that bind one section: for one client and for every client. The options monitor is in use,
+        // which is what would make an invalid reload throw if it watched the section itself.
+        foreach (bool everyClient in new[] { false, true })
+        {
+            var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["Breaker:FailureThreshold"] = "4",
+            }).Build();
+            var logs = new RecordingLoggerProvider();
+            var services = new ServiceCollection();
+            services.AddLogging(logging => logging.AddProvider(logs));
+            if (everyClient)
+            {
+                services.AddHttpClient(Client);
+                services.AddCircuitBreaker(configuration.GetSection("Breaker"));
+            }
+            else
+            {
+                services.AddHttpClient(Client).AddCircuitBreaker(configuration.GetSection("Breaker"));
+            }
+
+            using ServiceProvider provider = services.BuildServiceProvider();
+            provider.GetRequiredService<IHttpClientFactory>().CreateClient(Client).Dispose();
+            provider.GetRequiredService<IOptionsMonitor<CircuitBreakerOptions>>().Get(Client);
+            ClientCircuits client = provider.GetRequiredService<CircuitBreakerRegistry>().GetOrCreateClient(Client);
+
+            foreach ((string key, string value) in new[] { ("Breaker:FailureThreshold", "-3"), ("Breaker:FailureThreshold", "four"), ("Breaker:Threshold", "3") })
+            {
+                configuration[key] = value;
+                Assert.DoesNotThrow(configuration.Reload, $"{key}={value}, every client: {everyClient}");
+                configuration[key] = key == "Breaker:FailureThreshold" ? "4" : null;
+            }
+
+            Assert.That(client.Policy.FailureThreshold, Is.EqualTo(4), $"every client: {everyClient}");
+            Assert.That(logs.Entries.Count(e => e.EventId == 16), Is.EqualTo(3), $"every client: {everyClient}");
+        }
+    }
+
+    [Test]
     public void Reload_BeforeFirstClient_ClientStartsOnLatestValidOptions()
     {
         using var app = ReloadingApp.Create(new() { ["HttpBreaker:Clients:github:FailureThreshold"] = "4" }, createClient: false);
