@@ -210,10 +210,11 @@ internal sealed class CircuitBreakerRegistry : ICircuitBreakerRegistry, IDisposa
     {
         lock (_reloadGate)
         {
-            Interlocked.Increment(ref _reloadVersion);
-
             // Clients created from now on read the new configuration rather than options cached before it changed.
+            // The cache is cleared before the version moves: a client that sees the new version then cannot read
+            // stale options, and one that saw the old version reloads itself or is in the list below.
             _optionsCache.Clear();
+            Interlocked.Increment(ref _reloadVersion);
             foreach (ClientCircuits client in _clients.Values)
             {
                 Reload(client);
