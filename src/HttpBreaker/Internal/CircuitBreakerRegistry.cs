@@ -24,6 +24,8 @@ internal sealed class CircuitBreakerRegistry : ICircuitBreakerRegistry, IDisposa
     private readonly bool _coversAllClients;
     private readonly HashSet<string> _clientNames = new(StringComparer.Ordinal);
     private readonly List<IDisposable> _reloadSubscriptions = [];
+    private readonly List<ConfigurationReloadSource> _reloadSources = [];
+    private readonly HashSet<string> _rejectedReloads = new(StringComparer.Ordinal);
     private readonly Lock _reloadGate = new();
     private int _reloadVersion;
 
@@ -65,6 +67,7 @@ internal sealed class CircuitBreakerRegistry : ICircuitBreakerRegistry, IDisposa
         foreach (ConfigurationReloadSource source in reloadSources)
         {
             WarnOfUnknownClients(source);
+            _reloadSources.Add(source);
             _reloadSubscriptions.Add(ChangeToken.OnChange(source.Section.GetReloadToken, ReloadAll));
         }
 
@@ -219,6 +222,13 @@ internal sealed class CircuitBreakerRegistry : ICircuitBreakerRegistry, IDisposa
             {
                 Reload(client);
             }
+
+            // A client name misspelled in an edit made while the application runs is as easy to miss as one
+            // misspelled at start.
+            foreach (ConfigurationReloadSource source in _reloadSources)
+            {
+                WarnOfUnknownClients(source);
+            }
         }
     }
 
@@ -234,6 +244,7 @@ internal sealed class CircuitBreakerRegistry : ICircuitBreakerRegistry, IDisposa
             catch (OptionsValidationException exception)
             {
                 Log.ReloadRejected(_logger, client.ClientName, string.Join(" ", exception.Failures));
+                _rejectedReloads.Add(client.ClientName);
                 return;
             }
             catch (Exception exception) when (exception is not OutOfMemoryException)
@@ -241,6 +252,7 @@ internal sealed class CircuitBreakerRegistry : ICircuitBreakerRegistry, IDisposa
                 // This runs inside a configuration provider's change callback, where an exception would reach the
                 // provider (and, for a file watcher, end the process) instead of anyone who could handle it.
                 Log.ReloadFailed(_logger, exception, client.ClientName);
+                _rejectedReloads.Add(client.ClientName);
                 return;
             }
 
@@ -252,9 +264,16 @@ internal sealed class CircuitBreakerRegistry : ICircuitBreakerRegistry, IDisposa
                 options.PartitionKey = current.PartitionKey;
             }
 
+            // The last word in the log about a client whose configuration was fixed must not be the rejection.
+            bool wasRejected = _rejectedReloads.Remove(client.ClientName);
             var policy = CircuitPolicy.Create(options);
             if (policy.HasSameSettings(current))
             {
+                if (wasRejected)
+                {
+                    Log.ReloadValidAgain(_logger, client.ClientName);
+                }
+
                 return;
             }
 
