@@ -39,7 +39,7 @@ internal static class Program
             case "--check":
                 return Check(args.Length > 1 ? args[1] : "BenchmarkDotNet.Artifacts");
             default:
-                Console.Error.WriteLine($"Unknown mode '{args[0]}'.");
+                Console.Error.WriteLine($"Unknown mode '{args[0]}': the first argument must be --full, --quick, --cpu or --check.");
                 Console.Error.WriteLine(Usage);
                 return 2;
         }

@@ -68,6 +68,7 @@ internal sealed class TargetReport
     public void Write(TextWriter output)
     {
         output.WriteLine($"Machine: {_machine}");
+        output.WriteLine();
         output.WriteLine($"Job: {_job}");
         output.WriteLine();
         WriteTable(output);
