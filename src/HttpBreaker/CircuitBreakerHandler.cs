@@ -59,7 +59,7 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
             return SendThroughAsync(_client.ClientCircuit, request, cancellationToken);
         }
 
-        PartitionEntry? entry = Lease(request);
+        PartitionEntry? entry = _client.LeasePartition(request);
         return entry is null
             ? SendThroughAsync(_client.ClientCircuit, request, cancellationToken)
             : SendLeasedAsync(entry, request, cancellationToken);
@@ -70,7 +70,7 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
     {
         ArgumentNullException.ThrowIfNull(request);
 
-        PartitionEntry? entry = _client.Partitions is null ? null : Lease(request);
+        PartitionEntry? entry = _client.Partitions is null ? null : _client.LeasePartition(request);
         if (entry is null)
         {
             return SendThrough(_client.ClientCircuit, request, cancellationToken);
@@ -87,18 +87,37 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
     }
 
     /// <summary>
-    /// Leases the partition circuit of a request, or returns <see langword="null"/> when the request has no key or
-    /// the client's partitions are full of circuits that cannot be evicted; the client's own circuit serves it then.
+    /// Sends through a leased partition circuit. The lease lasts until the outcome is recorded, so eviction cannot
+    /// drop the circuit in between. A task that is already complete has recorded its outcome, so only a pending one
+    /// needs the async method below.
     /// </summary>
-    private PartitionEntry? Lease(HttpRequestMessage request) =>
-        _client.GetPartitionKey(request) is { } key ? _client.Partitions!.Acquire(key) : null;
-
-    private async Task<HttpResponseMessage> SendLeasedAsync(PartitionEntry entry, HttpRequestMessage request, CancellationToken cancellationToken)
+    private Task<HttpResponseMessage> SendLeasedAsync(PartitionEntry entry, HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        // The lease lasts until the outcome is recorded, so eviction cannot drop the circuit in between.
+        Task<HttpResponseMessage> sending;
         try
         {
-            return await SendThroughAsync(entry.Circuit, request, cancellationToken).ConfigureAwait(false);
+            sending = SendThroughAsync(entry.Circuit, request, cancellationToken);
+        }
+        catch
+        {
+            entry.Release();
+            throw;
+        }
+
+        if (sending.IsCompleted)
+        {
+            entry.Release();
+            return sending;
+        }
+
+        return ReleaseWhenDoneAsync(entry, sending);
+    }
+
+    private static async Task<HttpResponseMessage> ReleaseWhenDoneAsync(PartitionEntry entry, Task<HttpResponseMessage> sending)
+    {
+        try
+        {
+            return await sending.ConfigureAwait(false);
         }
         finally
         {

@@ -87,6 +87,46 @@ public class AllocationTests
         Assert.That(Interlocked.Read(ref measurements), Is.EqualTo(listening ? 2 * Iterations : 0), "every outcome is counted while listening");
     }
 
+    [Test]
+    public async Task SendAsync_PartitionedByAuthority_AllocatesNothingOfItsOwn()
+    {
+        using var breaker = new HttpMessageInvoker(CreatePartitionedBreaker());
+        using var request = new HttpRequestMessage(HttpMethod.Get, "http://upstream.test:8080/items");
+
+        long allocated = await MeasureAsync(breaker, request);
+
+        Assert.That(allocated, Is.Zero, "a request to a known authority builds no key string and no task of its own");
+    }
+
+    [Test]
+    public void Send_PartitionedByAuthority_AllocatesNothingOfItsOwn()
+    {
+        using var breaker = new HttpMessageInvoker(CreatePartitionedBreaker());
+        using var request = new HttpRequestMessage(HttpMethod.Get, "http://upstream.test:8080/items");
+
+        for (int i = 0; i < Iterations; i++)
+        {
+            breaker.Send(request, CancellationToken.None);
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < Iterations; i++)
+        {
+            breaker.Send(request, CancellationToken.None);
+        }
+
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.That(allocated, Is.Zero);
+    }
+
+    private static CircuitBreakerHandler CreatePartitionedBreaker()
+    {
+        var policy = CircuitPolicy.Create(new CircuitBreakerOptions { PartitionBy = PartitionBy.Authority });
+        var client = new ClientCircuits("alloc", policy, TimeProvider.System, NullLogger.Instance, NullEventSink.Instance);
+        return new CircuitBreakerHandler(client, NullLogger.Instance) { InnerHandler = new CompletedHandler() };
+    }
+
     private static async Task<long> MeasureAsync(HttpMessageInvoker invoker, HttpRequestMessage request)
     {
         // The first calls JIT-compile and tier up the path; only the steady state is counted.

@@ -64,16 +64,31 @@ internal sealed class ClientCircuits
             return custom(request);
         }
 
-        if (policy.PartitionBy != PartitionBy.Authority || request.RequestUri is not { IsAbsoluteUri: true } uri)
+        return GetAuthorityUri(request) is { } uri ? $"{uri.Scheme}://{GetAuthorityHost(uri)}:{uri.Port}" : null;
+    }
+
+    /// <summary>
+    /// Leases the partition circuit of a request, or returns <see langword="null"/> when the request has no key or the
+    /// partitions are full of circuits that cannot be evicted; the client's own circuit serves it then.
+    /// </summary>
+    public PartitionEntry? LeasePartition(HttpRequestMessage request)
+    {
+        if (Policy.PartitionKey is not null)
+        {
+            return GetPartitionKey(request) is { } key ? Partitions!.Acquire(key) : null;
+        }
+
+        if (GetAuthorityUri(request) is not { } uri)
         {
             return null;
         }
 
-        // IdnHost drops the brackets of an IPv6 literal, which would make "http://[::1]:80" and a host named "::1"
-        // look alike, so IPv6 hosts keep their bracketed form.
-        // NOTE: the authority string is built for every request; a per-URI cache would make this path allocation-free.
-        string host = uri.HostNameType == UriHostNameType.IPv6 ? uri.Host : uri.IdnHost;
-        return $"{uri.Scheme}://{host}:{uri.Port}";
+        // The authority is written to the stack and looked up as characters, so a request to a known authority
+        // allocates no key. The key string is made only for a new circuit or an authority too long for the buffer.
+        Span<char> buffer = stackalloc char[256];
+        return buffer.TryWrite($"{uri.Scheme}://{GetAuthorityHost(uri)}:{uri.Port}", out int length)
+            ? Partitions!.Acquire(buffer[..length])
+            : Partitions!.Acquire(GetPartitionKey(request)!);
     }
 
     /// <summary>
@@ -162,6 +177,15 @@ internal sealed class ClientCircuits
             }
         }
     }
+
+    private Uri? GetAuthorityUri(HttpRequestMessage request) =>
+        Policy.PartitionBy == PartitionBy.Authority && request.RequestUri is { IsAbsoluteUri: true } uri ? uri : null;
+
+    /// <summary>
+    /// Returns the host as the key spells it. <see cref="Uri.IdnHost"/> drops the brackets of an IPv6 literal, which
+    /// would make "http://[::1]:80" and a host named "::1" look alike, so IPv6 hosts keep their bracketed form.
+    /// </summary>
+    private static string GetAuthorityHost(Uri uri) => uri.HostNameType == UriHostNameType.IPv6 ? uri.Host : uri.IdnHost;
 
     public DateTimeOffset GetUtcNow() => _timeProvider.GetUtcNow();
 

@@ -14,6 +14,7 @@ namespace HttpBreaker.Internal;
 internal sealed class PartitionTable
 {
     private readonly ConcurrentDictionary<string, PartitionEntry> _entries = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, PartitionEntry>.AlternateLookup<ReadOnlySpan<char>> _entriesByText;
     private readonly ClientCircuits _client;
     private readonly TimeProvider _timeProvider;
     private int _maxPartitions;
@@ -28,6 +29,7 @@ internal sealed class PartitionTable
         _timeProvider = timeProvider;
         UpdateLimits(client.Policy);
         _nextSweep = timeProvider.GetTimestamp() + (_idleTicks / 4);
+        _entriesByText = _entries.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
     public int Count => Volatile.Read(ref _count);
@@ -38,7 +40,25 @@ internal sealed class PartitionTable
     /// Leases the circuit of <paramref name="key"/>, creating it when needed.
     /// </summary>
     /// <returns>The leased entry, or <see langword="null"/> when the table is full of circuits that cannot be evicted.</returns>
-    public PartitionEntry? Acquire(string key)
+    public PartitionEntry? Acquire(string key) => Acquire(key, GetTimestampAndSweep());
+
+    /// <summary>
+    /// Leases the circuit of a key given as characters. The key string is allocated only when the circuit is not
+    /// in the table or cannot be leased at once.
+    /// </summary>
+    /// <returns>The leased entry, or <see langword="null"/> when the table is full of circuits that cannot be evicted.</returns>
+    public PartitionEntry? Acquire(ReadOnlySpan<char> key)
+    {
+        long now = GetTimestampAndSweep();
+        if (_entriesByText.TryGetValue(key, out PartitionEntry? existing) && existing.TryAcquire(now))
+        {
+            return existing;
+        }
+
+        return Acquire(key.ToString(), now);
+    }
+
+    private long GetTimestampAndSweep()
     {
         long now = _timeProvider.GetTimestamp();
         if (Volatile.Read(ref _idleTicks) > 0 && now >= Volatile.Read(ref _nextSweep))
@@ -46,6 +66,11 @@ internal sealed class PartitionTable
             SweepIdle(now);
         }
 
+        return now;
+    }
+
+    private PartitionEntry? Acquire(string key, long now)
+    {
         var spin = default(SpinWait);
         while (true)
         {

@@ -1,6 +1,5 @@
 using System.Buffers;
-using System.Net;
-using System.Net.Http.Headers;
+using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 
@@ -13,6 +12,10 @@ internal static class RejectionResponse
 {
     public const string HeaderName = "HttpBreaker-Rejected";
     public const string ProblemContentType = "application/problem+json";
+
+    private const string ContentTypeValue = ProblemContentType + "; charset=utf-8";
+    private const string ContentTypeHeaderName = "Content-Type";
+    private const string RetryAfterHeaderName = "Retry-After";
 
     /// <summary>
     /// The delay that a rejection during a probe suggests. The probe's own duration is unknown, and the circuit
@@ -27,19 +30,20 @@ internal static class RejectionResponse
             RequestMessage = request,
             Version = request.Version,
         };
-        response.Headers.TryAddWithoutValidation(HeaderName, StateToken(phase.State));
 
-        TimeSpan? retryDelay = GetRetryDelay(phase, circuit.TimeProvider);
-        if (retryDelay is { } delay)
+        // Headers go in as text, which the runtime parses only if a caller reads the typed property. An open circuit
+        // may reject thousands of requests a second, and each typed value costs an object per rejection.
+        response.Headers.TryAddWithoutValidation(HeaderName, StateToken(phase.State));
+        if (GetRetryDelaySeconds(phase, circuit.TimeProvider) is { } seconds)
         {
-            response.Headers.RetryAfter = new RetryConditionHeaderValue(delay);
+            response.Headers.TryAddWithoutValidation(RetryAfterHeaderName, seconds.ToString(CultureInfo.InvariantCulture));
         }
 
         // Phases never change once created, so their body is built once and shared by every rejection. A race
         // between the first two rejections builds it twice, and either copy is correct.
         byte[] body = phase.RejectionBody ??= CreateBody(circuit.Name, phase);
         response.Content = new ByteArrayContent(body);
-        response.Content.Headers.ContentType = new MediaTypeHeaderValue(ProblemContentType) { CharSet = "utf-8" };
+        response.Content.Headers.TryAddWithoutValidation(ContentTypeHeaderName, ContentTypeValue);
 
         return response;
     }
@@ -54,16 +58,16 @@ internal static class RejectionResponse
     /// Returns the whole seconds until an open circuit admits a probe, rounded up so that a client that waits
     /// that long finds the break over; <see langword="null"/> for an isolated circuit, which has no end time.
     /// </summary>
-    private static TimeSpan? GetRetryDelay(CircuitPhase phase, TimeProvider timeProvider)
+    private static long? GetRetryDelaySeconds(CircuitPhase phase, TimeProvider timeProvider)
     {
         switch (phase)
         {
             case OpenPhase open:
                 TimeSpan remaining = timeProvider.GetElapsedTime(timeProvider.GetTimestamp(), open.ProbeAtTimestamp);
                 long seconds = (remaining.Ticks + TimeSpan.TicksPerSecond - 1) / TimeSpan.TicksPerSecond;
-                return TimeSpan.FromSeconds(Math.Max(1, seconds));
+                return Math.Max(1, seconds);
             case HalfOpenPhase:
-                return HalfOpenRetryDelay;
+                return (long)HalfOpenRetryDelay.TotalSeconds;
             default:
                 return null;
         }
