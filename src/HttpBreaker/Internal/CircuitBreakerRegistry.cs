@@ -15,6 +15,7 @@ internal sealed class CircuitBreakerRegistry : ICircuitBreakerRegistry, IDisposa
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
     private readonly StateChangeNotifier _notifier;
+    private readonly ICircuitCoordination? _coordination;
     private readonly bool _coversAllClients;
     private readonly HashSet<string> _clientNames = new(StringComparer.Ordinal);
 
@@ -22,9 +23,11 @@ internal sealed class CircuitBreakerRegistry : ICircuitBreakerRegistry, IDisposa
         IOptionsMonitor<CircuitBreakerOptions> options,
         IEnumerable<CircuitBreakerRegistration> registrations,
         TimeProvider? timeProvider = null,
-        ILoggerFactory? loggerFactory = null)
+        ILoggerFactory? loggerFactory = null,
+        ICircuitCoordination? coordination = null)
     {
         _options = options;
+        _coordination = coordination;
         _timeProvider = timeProvider ?? TimeProvider.System;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("HttpBreaker.CircuitBreaker");
         _notifier = new StateChangeNotifier(_logger) { Sender = this };
@@ -67,10 +70,19 @@ internal sealed class CircuitBreakerRegistry : ICircuitBreakerRegistry, IDisposa
     /// Returns the circuits of a client, creating them on first use. Creating them reads the client's options, so
     /// invalid options raise <see cref="OptionsValidationException"/> here and nothing is stored.
     /// </summary>
-    internal ClientCircuits GetOrCreateClient(string clientName) =>
-        _clients.TryGetValue(clientName, out ClientCircuits? client)
-            ? client
-            : _clients.GetOrAdd(clientName, CreateClient(clientName));
+    internal ClientCircuits GetOrCreateClient(string clientName)
+    {
+        if (_clients.TryGetValue(clientName, out ClientCircuits? client))
+        {
+            return client;
+        }
+
+        // Racing callers may each create circuits, but only the stored ones are coordinated. Every caller attaches
+        // them before returning, so none uses them unattached; attaching twice has no effect.
+        client = _clients.GetOrAdd(clientName, CreateClient(clientName));
+        _coordination?.Attach(client);
+        return client;
+    }
 
     public bool TryGetCircuit(string name, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out CircuitSnapshot? snapshot) =>
         TryGetCircuit(name, partitionKey: null, out snapshot);
@@ -145,8 +157,11 @@ internal sealed class CircuitBreakerRegistry : ICircuitBreakerRegistry, IDisposa
 
     public void Dispose() => _notifier.Dispose();
 
-    private ClientCircuits CreateClient(string clientName) =>
-        new(clientName, CircuitPolicy.Create(_options.Get(clientName)), _timeProvider, _logger, _notifier);
+    private ClientCircuits CreateClient(string clientName)
+    {
+        ICircuitEventSink events = _coordination?.GetEventSink(clientName, _notifier) ?? _notifier;
+        return new ClientCircuits(clientName, CircuitPolicy.Create(_options.Get(clientName)), _timeProvider, _logger, events);
+    }
 
     private PartitionTable GetPartitions(string clientName) =>
         GetRegisteredClient(clientName).Partitions ?? throw new ArgumentException(
