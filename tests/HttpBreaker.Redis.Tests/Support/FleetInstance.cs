@@ -55,7 +55,8 @@ internal sealed class FleetInstance : IAsyncDisposable
     public static FleetInstance Start(int index, TimeSpan clockSkew, Action<IServiceCollection, IHttpClientBuilder> configure) =>
         new(index, clockSkew, configure);
 
-    public int CountLogs(int eventId) => Logs.Entries.Count(entry => entry.EventId == eventId);
+    /// <summary>Counts the entries of the Redis fleet's log category with <paramref name="eventId"/>.</summary>
+    public int CountLogs(int eventId) => Logs.Entries.Count(entry => entry.Category == "HttpBreaker.Redis" && entry.EventId == eventId);
 
     /// <summary>
     /// Completes once the circuit is in <paramref name="expected"/>, woken by the registry's StateChanged event, and
