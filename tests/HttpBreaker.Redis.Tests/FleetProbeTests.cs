@@ -65,6 +65,7 @@ public class FleetProbeTests : FleetTestBase
         }
 
         Assert.That((string?)await ReadSharedStateAsync(), Is.EqualTo("closed"));
+        Assert.That((string?)await Inspector.GetDatabase().HashGetAsync($"httpbreaker:{{{FleetInstance.ClientName}}}:state", "r"), Is.EqualTo("ProbeSucceeded"));
         foreach (Task<HttpResponseMessage> request in sent)
         {
             request.Result.Dispose();

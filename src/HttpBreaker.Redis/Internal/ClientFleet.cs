@@ -93,7 +93,7 @@ internal sealed partial class ClientFleet : ICircuitEventSink, ICircuitProbeGate
                 break;
 
             case CircuitTransitionReason.ProbeSucceeded when Track(circuit.Name).HoldsLease:
-                Enqueue(new FleetCommand(FleetCommandKind.ProbeSucceeded, circuit.Name));
+                Enqueue(new FleetCommand(FleetCommandKind.ProbeSucceeded, circuit.Name, new FleetBreak(TimeSpan.Zero, TimeSpan.Zero, 0, reason)));
                 break;
 
             case CircuitTransitionReason.ProbeFailed or CircuitTransitionReason.ProbeTimedOut
