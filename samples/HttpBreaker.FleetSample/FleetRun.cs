@@ -33,9 +33,9 @@ internal sealed class FleetRun(IReadOnlyList<SampleInstance> instances, Switchab
 
     /// <summary>
     /// Sends from each of <paramref name="senders"/> every 100 ms and prints all states every 500 ms, until
-    /// <paramref name="done"/> holds or <paramref name="limit"/> has passed.
+    /// <paramref name="done"/> returns true or <paramref name="limit"/> has passed.
     /// </summary>
-    /// <returns>Whether <paramref name="done"/> held; <see langword="true"/> when there is no condition.</returns>
+    /// <returns>Whether <paramref name="done"/> returned true; <see langword="true"/> when there is no condition.</returns>
     private async Task<bool> SendAsync(IReadOnlyList<SampleInstance> senders, TimeSpan limit, Func<bool>? done, CancellationToken cancellationToken)
     {
         DateTime end = DateTime.UtcNow + limit;

@@ -4,8 +4,8 @@ using HttpBreaker;
 using HttpBreaker.FleetSample;
 
 // Three instances of one application share the circuit of their client "upstream" through Redis. The upstream fails
-// while only instance 1 sends to it, and the run shows instances 2 and 3 open without a failure of their own; then
-// it recovers, one instance probes for all three, and all three close.
+// while only instance 1 sends to it, and instances 2 and 3 open without a failure of their own. Then the upstream
+// recovers, one instance probes for all three, and all three close.
 const string Usage = """
     Usage: dotnet run --project samples/HttpBreaker.FleetSample -- [--redis CONFIGURATION]
 

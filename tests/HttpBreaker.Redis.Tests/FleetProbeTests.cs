@@ -11,7 +11,7 @@ public class FleetProbeTests : FleetTestBase
     private static readonly TimeSpan ShortBreak = TimeSpan.FromMilliseconds(300);
 
     [Test]
-    public async Task BreakEnds_FiveInstances_ExactlyOneProbeReachesUpstream()
+    public async Task FiveInstances_SendExactlyOneProbe()
     {
         FleetInstance[] fleet = await StartFleetAsync(5, breakDuration: ShortBreak);
         await OpenFleetAsync(fleet);
@@ -46,7 +46,7 @@ public class FleetProbeTests : FleetTestBase
     }
 
     [Test]
-    public async Task ProbeSucceeds_ClosesEveryInstanceWithinOneRefresh()
+    public async Task ProbeSuccess_ClosesAllWithinOneRefresh()
     {
         FleetInstance[] fleet = await StartFleetAsync(3, breakDuration: ShortBreak);
         await OpenFleetAsync(fleet);
@@ -95,7 +95,7 @@ public class FleetProbeTests : FleetTestBase
     }
 
     [Test]
-    public async Task ProbeOwnerDies_LeaseExpires_AnotherInstanceProbes()
+    public async Task DeadProbeOwner_LeaseExpires_OtherProbes()
     {
         FleetInstance[] fleet = await StartFleetAsync(3, breakDuration: ShortBreak, probeTimeout: TimeSpan.FromMilliseconds(300));
         await OpenFleetAsync(fleet);

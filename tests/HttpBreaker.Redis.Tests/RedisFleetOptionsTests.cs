@@ -25,7 +25,7 @@ public class RedisFleetOptionsTests
 
     [TestCase(0, "Quorum", "is 0", "an integer from 1 to 1000")]
     [TestCase(1001, "Quorum", "is 1001", "an integer from 1 to 1000")]
-    public void Quorum_OutOfRange_NamesClientOptionValueAndRange(int quorum, string option, string value, string allowed)
+    public void Quorum_OutOfRange_IsRejected(int quorum, string option, string value, string allowed)
     {
         OptionsValidationException exception = CreateClientExpectingFailure(options => options.Quorum = quorum);
 
@@ -81,7 +81,7 @@ public class RedisFleetOptionsTests
     }
 
     [Test]
-    public void ValidateOnStart_InvalidQuorum_FailsBeforeFirstRequest()
+    public void InvalidQuorum_FailsOptionsRead()
     {
         using ServiceProvider provider = BuildProvider(options => options.Quorum = -1);
 

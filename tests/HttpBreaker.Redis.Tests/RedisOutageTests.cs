@@ -86,6 +86,35 @@ public class RedisOutageTests : FleetTestBase
         }
     }
 
+    [Test]
+    public async Task IsolateDuringOutage_IsSentOnReconnect()
+    {
+        FleetInstance[] fleet = await StartFleetAsync(2);
+        await Redis.KillAsync();
+
+        fleet[0].Registry.Isolate(FleetInstance.ClientName);
+
+        Assert.That(fleet[0].State, Is.EqualTo(CircuitState.Isolated), "isolation applies locally at once");
+        await Eventually.HoldsAsync(() => fleet[0].CountLogs(StoreUnavailableEventId) == 1, "the failed isolation was logged");
+
+        await Redis.RestartAsync();
+
+        await Eventually.HoldsAsync(
+            () => fleet[1].State == CircuitState.Isolated,
+            "the isolation made during the outage reached the other instance",
+            () =>
+            {
+                foreach (FleetInstance instance in fleet)
+                {
+                    instance.Time.Advance(RefreshInterval);
+                }
+
+                return Task.CompletedTask;
+            },
+            ReconnectDeadline);
+        Assert.That(fleet[0].State, Is.EqualTo(CircuitState.Isolated), "reading the empty state after the restart did not undo the isolation");
+    }
+
     /// <summary>Counts the coordination failures that the fleet reports on its meter.</summary>
     private sealed class FailureCounter : IDisposable
     {

@@ -164,8 +164,8 @@ internal sealed partial class ClientFleet
         }
         else if (command.Kind is FleetCommandKind.Isolate or FleetCommandKind.Reset)
         {
-            // The change waits for Redis and stays pending, so reads do not undo it locally; a later change of the
-            // same circuit replaces it, and then one of the two pending marks is dropped.
+            // The change stays pending until Redis is back, so reads cannot undo it locally. A later failed change
+            // of the same circuit replaces it, and then one of the two pending marks is dropped.
             if (!_unsentManual.TryAdd(command.CircuitName, command.Kind == FleetCommandKind.Isolate))
             {
                 _unsentManual[command.CircuitName] = command.Kind == FleetCommandKind.Isolate;
@@ -176,8 +176,8 @@ internal sealed partial class ClientFleet
 
     /// <summary>
     /// Brings the local circuit in line with the shared state. A shared open circuit moves the local break to end when
-    /// the shared one does; a shared close applies only as a newer version than the last one seen, so a first read, or
-    /// the empty state of a Redis that lost its data, never closes a circuit that opened locally.
+    /// the shared one does. A shared close applies only with a newer version than the last one seen. So neither a
+    /// first read nor the empty state of a Redis that lost its data closes a circuit that opened locally.
     /// </summary>
     private void Apply(string name, FleetState state, bool manualResult = false)
     {

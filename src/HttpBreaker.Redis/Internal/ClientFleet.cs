@@ -12,9 +12,9 @@ namespace HttpBreaker.Redis.Internal;
 /// that only the instance holding the lease sends one.
 /// </summary>
 /// <remarks>
-/// Nothing here waits for Redis on the request path. Events and the probe gate only queue a command; one background
+/// Nothing here waits for Redis on the request path. Events and the probe gate only queue a command. One background
 /// loop per client runs the commands in order and applies each result to the local circuit. While Redis cannot be
-/// reached the circuits decide locally, as if they were not shared.
+/// reached, the circuits decide locally, as if they were not shared.
 /// </remarks>
 internal sealed partial class ClientFleet : ICircuitEventSink, ICircuitProbeGate, IAsyncDisposable
 {

@@ -1,7 +1,7 @@
 namespace HttpBreaker.Redis.Internal;
 
 /// <summary>
-/// What an instance knows about the shared state of one of its circuits, and the fleet work in progress for it.
+/// The last shared state that an instance read for one of its circuits, and the fleet work in progress for it.
 /// </summary>
 /// <remarks>
 /// Fields written by the request path (the probe gate) are read and written atomically; the others are written only

@@ -10,8 +10,8 @@ namespace HttpBreaker.Redis.Internal;
 /// </summary>
 /// <remarks>
 /// KEYS are the state hash, the trip set and the probe lease of <see cref="FleetKeys"/>. ARGV 1 to 4 are the instance
-/// id, the pub/sub channel, the lifetime of a closed state in milliseconds and the circuit name; the arguments of each
-/// script follow. A script that changes the state publishes the circuit name, and bumps the version field.
+/// id, the pub/sub channel, the lifetime of a closed state in milliseconds and the circuit name. The arguments of each
+/// script follow them. A script that changes the state bumps the version field and publishes the circuit name.
 /// </remarks>
 internal static class FleetScripts
 {

@@ -4,7 +4,7 @@ namespace HttpBreaker.Redis.Internal;
 
 /// <summary>
 /// The shared state of one circuit as a script returned it. Durations are computed from Redis server time inside the
-/// script, so they mean the same on every instance whatever its own clock says.
+/// script, so they mean the same on every instance whatever its own clock reads.
 /// </summary>
 internal sealed class FleetState
 {
@@ -28,7 +28,7 @@ internal sealed class FleetState
 
     public required CircuitTransitionReason Reason { get; init; }
 
-    /// <summary>Gets the instance that holds the probe lease, or <see langword="null"/> when nobody does.</summary>
+    /// <summary>Gets the instance that holds the probe lease, or <see langword="null"/> when the lease is free.</summary>
     public required string? LeaseOwner { get; init; }
 
     public required TimeSpan LeaseRemaining { get; init; }

@@ -1,7 +1,7 @@
 namespace HttpBreaker.Internal;
 
 /// <summary>
-/// Shares the circuits of some clients with other instances of the application. The registry asks it for each
+/// Shares the circuits of some clients with other instances of the application. The registry calls it for each
 /// client it creates circuits for, so a client it does not cover keeps purely local circuits.
 /// </summary>
 internal interface ICircuitCoordination

@@ -92,7 +92,7 @@ internal sealed class RedisServer : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    /// <summary>Sends PING until the server answers PONG, for at most ten seconds.</summary>
+    /// <summary>Sends PING until the server replies PONG, for at most ten seconds.</summary>
     private async Task WaitUntilReadyAsync()
     {
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
