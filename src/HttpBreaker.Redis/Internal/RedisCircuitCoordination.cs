@@ -77,6 +77,11 @@ internal sealed class RedisCircuitCoordination : ICircuitCoordination, IAsyncDis
 
     public void Attach(ClientCircuits client)
     {
+        if (!_sharedClients.Contains(client.ClientName))
+        {
+            return;
+        }
+
         ClientFleet? fleet;
         lock (_gate)
         {

@@ -72,14 +72,12 @@ internal sealed class CircuitBreakerRegistry : ICircuitBreakerRegistry, IDisposa
     /// </summary>
     internal ClientCircuits GetOrCreateClient(string clientName)
     {
-        if (_clients.TryGetValue(clientName, out ClientCircuits? client))
-        {
-            return client;
-        }
+        ClientCircuits client = _clients.TryGetValue(clientName, out ClientCircuits? existing)
+            ? existing
+            : _clients.GetOrAdd(clientName, CreateClient(clientName));
 
-        // Racing callers may each create circuits, but only the stored ones are coordinated. Every caller attaches
-        // them before returning, so none uses them unattached; attaching twice has no effect.
-        client = _clients.GetOrAdd(clientName, CreateClient(clientName));
+        // Every caller attaches, not only the one that stored the circuits, so none can use them before they are
+        // attached. This runs once per handler, not per request, and attaching again has no effect.
         _coordination?.Attach(client);
         return client;
     }
