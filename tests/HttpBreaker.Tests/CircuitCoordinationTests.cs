@@ -138,7 +138,7 @@ public class CircuitCoordinationTests
     }
 
     [Test]
-    public void TryApplyHalfOpen_SkipsGate_AndAdmitsProbe()
+    public void TryApplyHalfOpen_SkipsGate()
     {
         Circuit circuit = CreateCircuit();
         circuit.ApplyOpen(TimeSpan.Zero, BreakDuration, 3, BreakDuration, CircuitTransitionReason.FailureThreshold);
@@ -157,7 +157,7 @@ public class CircuitCoordinationTests
     private Circuit CreateCircuit() =>
         new("shared", partitionKey: null, CircuitPolicy.Create(new CircuitBreakerOptions { BreakDuration = BreakDuration }), _time, NullLogger.Instance, _gate);
 
-    /// <summary>An event sink that records transitions and answers the probe gate with <see cref="Answer"/>.</summary>
+    /// <summary>An event sink that records transitions, and a probe gate that returns <see cref="Answer"/>.</summary>
     private sealed class RecordingGate : ICircuitEventSink, ICircuitProbeGate
     {
         public bool Answer { get; set; }
