@@ -23,11 +23,13 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
 
     private readonly ClientCircuits _client;
     private readonly ILogger _logger;
+    private readonly CircuitTelemetry? _telemetry;
 
     internal CircuitBreakerHandler(ClientCircuits client, ILogger logger)
     {
         _client = client;
         _logger = logger;
+        _telemetry = client.Telemetry;
     }
 
     internal CircuitBreakerHandler(Circuit circuit, ILogger logger)
@@ -111,6 +113,8 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
             return Task.FromResult(Reject(circuit, request, admission.Phase));
         }
 
+        CircuitTelemetry.RecordAdmitted(circuit);
+
         if (circuit.Policy.Timeout is { } timeout)
         {
             return SendWithTimeoutAsync(circuit, request, admission, timeout, cancellationToken);
@@ -143,6 +147,8 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
         {
             return Reject(circuit, request, admission.Phase);
         }
+
+        CircuitTelemetry.RecordAdmitted(circuit);
 
         using CancellationTokenSource? timeoutSource = circuit.Policy.Timeout is { } timeout ? new CancellationTokenSource(timeout, circuit.TimeProvider) : null;
         using CancellationTokenSource? linkedSource = timeoutSource is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeoutSource.Token);
@@ -215,6 +221,7 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
     private TaskCanceledException RecordTimeout(Circuit circuit, in Admission admission, OperationCanceledException cancellation)
     {
         circuit.Record(admission, CircuitBreakerOutcome.Failure);
+        _telemetry?.RecordOutcome(circuit, "timeout");
 
         TimeSpan timeout = circuit.Policy.Timeout.GetValueOrDefault();
         Log.AttemptTimedOut(_logger, circuit.ClientName, circuit.Name, timeout);
@@ -239,6 +246,7 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
             ? OutcomeClassifier.GetRetryAfter(response, circuit.TimeProvider)
             : null;
         circuit.Record(admission, outcome, retryAfter);
+        _telemetry?.RecordOutcome(circuit, CircuitTelemetry.FormatOutcome(outcome));
     }
 
     /// <summary>
@@ -256,14 +264,16 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
             return false;
         }
 
-        CircuitBreakerOutcome outcome = OutcomeClassifier.Classify(circuit, _logger, request, exception);
-        circuit.Record(admission, OutcomeClassifier.ApplySlowCallRule(circuit, admission, outcome));
+        CircuitBreakerOutcome outcome = OutcomeClassifier.ApplySlowCallRule(circuit, admission, OutcomeClassifier.Classify(circuit, _logger, request, exception));
+        circuit.Record(admission, outcome);
+        _telemetry?.RecordOutcome(circuit, CircuitTelemetry.FormatOutcome(outcome));
         return false;
     }
 
     private HttpResponseMessage Reject(Circuit circuit, HttpRequestMessage request, CircuitPhase phase)
     {
         Log.Rejected(_logger, circuit.ClientName, circuit.Name, phase.State);
+        _telemetry?.RecordRejected(circuit, phase.State, phase.ProbeAt);
 
         return RejectionResponse.Create(request, circuit, phase);
     }

@@ -204,4 +204,15 @@ public sealed class CircuitBreakerOptions
     /// <value>Default 10 minutes. Allowed range: 1 second to one day.</value>
     /// <remarks>Idle circuits are swept while the client sends partitioned requests, not by a timer.</remarks>
     public TimeSpan? PartitionIdleTimeout { get; set; } = CircuitBreakerDefaults.PartitionIdleTimeout;
+
+    /// <summary>
+    /// Gets or sets whether the breaker's metrics carry the partition key as the <c>httpbreaker.partition.key</c>
+    /// tag.
+    /// </summary>
+    /// <value>Default <see langword="false"/>. Binds from configuration by name.</value>
+    /// <remarks>
+    /// Off by default because partition keys are unbounded: one time series per host or tenant can overwhelm a
+    /// metrics backend. Turn it on only when the client's keys form a small, known set.
+    /// </remarks>
+    public bool IncludePartitionKeyInMetrics { get; set; }
 }

@@ -1,5 +1,7 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using HttpBreaker.Internal;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace HttpBreaker.Tests;
@@ -48,6 +50,41 @@ public class AllocationTests
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
 
         Assert.That(allocated, Is.Zero);
+    }
+
+    [TestCase(false, TestName = "SendAsync_ClosedWithTelemetry_NoListener_AllocatesNothingOfItsOwn")]
+    [TestCase(true, TestName = "SendAsync_ClosedWithTelemetry_Listening_AllocatesNothingOfItsOwn")]
+    public async Task SendAsync_ClosedWithTelemetry_AllocatesNothingOfItsOwn(bool listening)
+    {
+        var services = new ServiceCollection();
+        services.AddHttpClient("alloc").AddCircuitBreaker();
+        using ServiceProvider provider = services.BuildServiceProvider();
+        ClientCircuits client = provider.GetRequiredService<CircuitBreakerRegistry>().GetOrCreateClient("alloc");
+        Assert.That(client.Telemetry, Is.Not.Null);
+
+        long measurements = 0;
+        using var listener = new MeterListener();
+        if (listening)
+        {
+            // Listens the way an exporter does: every instrument of the meter, each value handed to a callback.
+            listener.InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == "HttpBreaker")
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            };
+            listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref measurements, value));
+            listener.Start();
+        }
+
+        using var breaker = new HttpMessageInvoker(new CircuitBreakerHandler(client, NullLogger.Instance) { InnerHandler = new CompletedHandler() });
+        using var request = new HttpRequestMessage(HttpMethod.Get, "http://upstream.test/");
+
+        long allocated = await MeasureAsync(breaker, request);
+
+        Assert.That(allocated, Is.Zero);
+        Assert.That(Interlocked.Read(ref measurements), Is.EqualTo(listening ? 2 * Iterations : 0), "every outcome is counted while listening");
     }
 
     private static async Task<long> MeasureAsync(HttpMessageInvoker invoker, HttpRequestMessage request)

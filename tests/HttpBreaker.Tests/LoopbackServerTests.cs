@@ -1,6 +1,8 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using HttpBreaker.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 
@@ -41,6 +43,35 @@ public class LoopbackServerTests
     {
         await _provider.DisposeAsync();
         await _upstream.DisposeAsync();
+    }
+
+    [Test]
+    public async Task Metrics_OverRealSockets_CountOutcomesTransitionsAndRejections()
+    {
+        IMeterFactory meters = _provider.GetRequiredService<IMeterFactory>();
+        using var outcomes = new MetricCollector<long>(meters, "HttpBreaker", "httpbreaker.request.outcomes");
+        using var transitions = new MetricCollector<long>(meters, "HttpBreaker", "httpbreaker.circuit.transitions");
+        using var rejections = new MetricCollector<long>(meters, "HttpBreaker", "httpbreaker.request.rejections");
+        using HttpClient live = CreateClient("live");
+        using HttpClient refused = CreateClient("refused");
+
+        using (HttpResponseMessage passed = await live.GetAsync("/"))
+        {
+            Assert.That(passed.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        }
+
+        for (int i = 0; i < 2; i++)
+        {
+            Assert.ThrowsAsync<HttpRequestException>(() => refused.GetAsync("/"));
+        }
+
+        using HttpResponseMessage rejected = await refused.GetAsync("/");
+
+        Assert.That(outcomes.GetMeasurementSnapshot().Select(m => $"{m.Tags["httpbreaker.client.name"]}:{m.Tags["httpbreaker.outcome"]}"),
+            Is.EqualTo(new[] { "live:success", "refused:failure", "refused:failure" }));
+        Assert.That(transitions.GetMeasurementSnapshot().Single().Tags["httpbreaker.transition.to"], Is.EqualTo("open"));
+        Assert.That(rejections.GetMeasurementSnapshot().Single().Tags["httpbreaker.client.name"], Is.EqualTo("refused"));
+        Assert.That(CircuitBreakerHandler.IsRejection(rejected), Is.True);
     }
 
     [Test]

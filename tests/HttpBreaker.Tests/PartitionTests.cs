@@ -337,7 +337,7 @@ public class PartitionTests
             client.ResetAll();
         }
 
-        client.MatchClientIsolation(circuit, createdIsolated);
+        client.MatchClient(circuit, createdIsolated);
 
         CircuitState expected = isolateDuringCreation ? CircuitState.Isolated : CircuitState.Closed;
         Assert.That(circuit.GetSnapshot().State, Is.EqualTo(expected));

@@ -16,7 +16,7 @@ namespace HttpBreaker.Redis.Internal;
 /// loop per client runs the commands in order and applies each result to the local circuit. While Redis cannot be
 /// reached, the circuits decide locally, as if they were not shared.
 /// </remarks>
-internal sealed partial class ClientFleet : ICircuitEventSink, ICircuitProbeGate, IAsyncDisposable
+internal sealed partial class ClientFleet : ICircuitEventSink, IForwardingEventSink, ICircuitProbeGate, IAsyncDisposable
 {
     /// <summary>Set while the loop applies shared state, so the transitions it causes are not reported back.</summary>
     [ThreadStatic]
@@ -60,6 +60,8 @@ internal sealed partial class ClientFleet : ICircuitEventSink, ICircuitProbeGate
         _logger = logger;
         _metrics = metrics;
     }
+
+    public ICircuitEventSink Next => _events;
 
     /// <summary>Gets whether shared state is used now: Redis is connected and the last command succeeded.</summary>
     private bool IsAvailable => _connection.IsConnected && Volatile.Read(ref _outage) == 0;

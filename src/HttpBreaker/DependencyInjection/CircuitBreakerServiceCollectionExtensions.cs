@@ -57,4 +57,35 @@ public static class CircuitBreakerServiceCollectionExtensions
         CircuitBreakerServices.Configure(services, clientName: null, section);
         return services;
     }
+
+    /// <summary>
+    /// Binds the circuit breaker options of every client from one configuration section, and applies changes to
+    /// running circuits when the configuration reloads. It adds no breaker: clients still opt in with
+    /// <c>AddCircuitBreaker</c>.
+    /// </summary>
+    /// <remarks>
+    /// <para>The section holds <c>Defaults</c>, the options of every client, and <c>Clients</c>, one section per
+    /// client name:</para>
+    /// <code language="json">
+    /// "HttpBreaker": {
+    ///   "Defaults": { "BreakDuration": "00:00:30" },
+    ///   "Clients": { "github": { "FailureThreshold": 3, "FailureStatusCodes": "500-599,429" } }
+    /// }
+    /// </code>
+    /// <para>A client's own section wins over <c>Defaults</c>. Among settings of one client, code and
+    /// configuration apply in registration order, so code registered after this call wins. On reload, every
+    /// client's options are rebuilt and validated; valid ones reach its circuits without resetting their state,
+    /// and invalid ones are logged and ignored, leaving the previous options in force.</para>
+    /// </remarks>
+    /// <param name="services">The service collection.</param>
+    /// <param name="section">The section of the shape above, such as <c>builder.Configuration.GetSection("HttpBreaker")</c>.</param>
+    /// <returns>The same service collection, for chaining.</returns>
+    public static IServiceCollection ConfigureCircuitBreakers(this IServiceCollection services, IConfiguration section)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(section);
+
+        CircuitBreakerServices.ConfigureFromSection(services, section);
+        return services;
+    }
 }

@@ -16,8 +16,7 @@ internal sealed partial class Circuit
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
     private readonly Random _random;
-    private readonly CircuitPolicy _policy;
-    private readonly bool _measuresDuration;
+    private CircuitPolicy _policy;
     private readonly ICircuitEventSink? _events;
     private readonly ICircuitProbeGate? _probeGate;
     private readonly Lock _transitionGate = new();
@@ -39,7 +38,6 @@ internal sealed partial class Circuit
         _timeProvider = timeProvider;
         _logger = logger;
         _random = random ?? Random.Shared;
-        _measuresDuration = policy.SlowCallDuration is not null;
         _phase = CreateClosedPhase();
     }
 
@@ -55,7 +53,8 @@ internal sealed partial class Circuit
 
     public string? PartitionKey { get; }
 
-    public CircuitPolicy Policy => _policy;
+    /// <summary>Gets the current policy. A configuration reload replaces it through <see cref="UpdatePolicy"/>.</summary>
+    public CircuitPolicy Policy => Volatile.Read(ref _policy);
 
     public TimeProvider TimeProvider => _timeProvider;
 
@@ -74,7 +73,7 @@ internal sealed partial class Circuit
         CircuitPhase phase = Volatile.Read(ref _phase);
         if (phase is ClosedPhase)
         {
-            admission = new Admission(phase, -1, _measuresDuration ? _timeProvider.GetTimestamp() : 0);
+            admission = new Admission(phase, -1, Volatile.Read(ref _policy).MeasuresDuration ? _timeProvider.GetTimestamp() : 0);
             return true;
         }
 
@@ -145,6 +144,27 @@ internal sealed partial class Circuit
         }
     }
 
+    /// <summary>
+    /// Applies a reloaded policy without touching the state: an open circuit keeps its break, a half-open one its
+    /// probes, and a closed one its failure counts. New values take effect from the next decision that reads them;
+    /// the break duration and probe count apply to the next break.
+    /// </summary>
+    public void UpdatePolicy(CircuitPolicy policy)
+    {
+        // Transitions hold the same lock, so the closed phase read here cannot be replaced while its window is.
+        lock (_transitionGate)
+        {
+            CircuitPolicy previous = _policy;
+            Volatile.Write(ref _policy, policy);
+
+            bool windowChanged = (previous.FailureRatio is null) != (policy.FailureRatio is null) || previous.SamplingDuration != policy.SamplingDuration;
+            if (windowChanged && Volatile.Read(ref _phase) is ClosedPhase closed)
+            {
+                closed.ReplaceWindow(CreateWindow(policy, closed.Window));
+            }
+        }
+    }
+
     public CircuitSnapshot GetSnapshot()
     {
         CircuitPhase phase = Volatile.Read(ref _phase);
@@ -168,7 +188,7 @@ internal sealed partial class Circuit
             switch (phase)
             {
                 case ClosedPhase:
-                    admission = new Admission(phase, -1, _measuresDuration ? _timeProvider.GetTimestamp() : 0);
+                    admission = new Admission(phase, -1, Volatile.Read(ref _policy).MeasuresDuration ? _timeProvider.GetTimestamp() : 0);
                     return true;
 
                 case OpenPhase open:
@@ -355,15 +375,17 @@ internal sealed partial class Circuit
     /// <param name="retryAfter">The upstream's requested delay, if any.</param>
     private (TimeSpan BaseBreak, TimeSpan Break) ComputeBreak(TimeSpan? previousBase, TimeSpan? retryAfter)
     {
-        TimeSpan max = _policy.MaxBreakDuration;
+        CircuitPolicy policy = Volatile.Read(ref _policy);
+        TimeSpan max = policy.MaxBreakDuration;
+        // A reload can raise BreakDuration above a base that grew from the old value; the base never falls below it.
         TimeSpan baseBreak = previousBase is { } previous
-            ? Min(previous * _policy.BreakDurationMultiplier, max)
-            : _policy.BreakDuration;
+            ? Max(Min(previous * policy.BreakDurationMultiplier, max), policy.BreakDuration)
+            : policy.BreakDuration;
 
         TimeSpan breakDuration = baseBreak;
-        if (_policy.BreakDurationJitter > 0)
+        if (policy.BreakDurationJitter > 0)
         {
-            double factor = 1 + (_policy.BreakDurationJitter * ((2 * _random.NextDouble()) - 1));
+            double factor = 1 + (policy.BreakDurationJitter * ((2 * _random.NextDouble()) - 1));
             breakDuration = Min(baseBreak * factor, max);
             if (breakDuration < CircuitBreakerDefaults.MinDuration)
             {
@@ -371,7 +393,7 @@ internal sealed partial class Circuit
             }
         }
 
-        if (_policy.HonorRetryAfter && retryAfter is { } requested && requested > breakDuration)
+        if (policy.HonorRetryAfter && retryAfter is { } requested && requested > breakDuration)
         {
             breakDuration = Min(requested, max);
         }
@@ -379,8 +401,27 @@ internal sealed partial class Circuit
         return (baseBreak, breakDuration);
     }
 
-    private ClosedPhase CreateClosedPhase() =>
-        new(_policy.FailureRatio is null ? null : new RollingWindow(_policy.SamplingDuration, CircuitBreakerDefaults.WindowBuckets, _timeProvider));
+    private ClosedPhase CreateClosedPhase() => new(CreateWindow(Volatile.Read(ref _policy), previous: null));
+
+    /// <summary>
+    /// Creates the window of a closed phase, or <see langword="null"/> when the ratio rule is off. A window that
+    /// replaces another on reload starts with the other's counts, so a reload does not forget recent failures.
+    /// </summary>
+    private RollingWindow? CreateWindow(CircuitPolicy policy, RollingWindow? previous)
+    {
+        if (policy.FailureRatio is null)
+        {
+            return null;
+        }
+
+        var window = new RollingWindow(policy.SamplingDuration, CircuitBreakerDefaults.WindowBuckets, _timeProvider);
+        if (previous is not null)
+        {
+            window.CarryOver(previous);
+        }
+
+        return window;
+    }
 
     /// <summary>
     /// Swaps in the next phase if the current one is still <paramref name="expected"/>, and reports the change.
@@ -405,5 +446,7 @@ internal sealed partial class Circuit
     }
 
     private static TimeSpan Min(TimeSpan left, TimeSpan right) => left < right ? left : right;
+
+    private static TimeSpan Max(TimeSpan left, TimeSpan right) => left > right ? left : right;
 
 }

@@ -1,7 +1,10 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
 
 namespace HttpBreaker.Internal;
 
@@ -12,25 +15,39 @@ internal sealed class CircuitBreakerRegistry : ICircuitBreakerRegistry, IDisposa
 {
     private readonly ConcurrentDictionary<string, ClientCircuits> _clients = new(StringComparer.Ordinal);
     private readonly IOptionsMonitor<CircuitBreakerOptions> _options;
+    private readonly IOptionsFactory<CircuitBreakerOptions> _optionsFactory;
+    private readonly IOptionsMonitorCache<CircuitBreakerOptions> _optionsCache;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
     private readonly StateChangeNotifier _notifier;
+    private readonly CircuitTelemetry _telemetry;
     private readonly ICircuitCoordination? _coordination;
     private readonly bool _coversAllClients;
     private readonly HashSet<string> _clientNames = new(StringComparer.Ordinal);
+    private readonly List<IDisposable> _reloadSubscriptions = [];
+    private readonly Lock _reloadGate = new();
+    private int _reloadVersion;
 
     public CircuitBreakerRegistry(
         IOptionsMonitor<CircuitBreakerOptions> options,
+        IOptionsFactory<CircuitBreakerOptions> optionsFactory,
+        IOptionsMonitorCache<CircuitBreakerOptions> optionsCache,
         IEnumerable<CircuitBreakerRegistration> registrations,
+        IEnumerable<ConfigurationReloadSource> reloadSources,
+        IEnumerable<IOptionsChangeTokenSource<CircuitBreakerOptions>> changeTokenSources,
         TimeProvider? timeProvider = null,
         ILoggerFactory? loggerFactory = null,
+        IMeterFactory? meterFactory = null,
         ICircuitCoordination? coordination = null)
     {
         _options = options;
+        _optionsFactory = optionsFactory;
+        _optionsCache = optionsCache;
         _coordination = coordination;
         _timeProvider = timeProvider ?? TimeProvider.System;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("HttpBreaker.CircuitBreaker");
         _notifier = new StateChangeNotifier(_logger) { Sender = this };
+        _telemetry = new CircuitTelemetry(meterFactory, _notifier, () => _clients.Values);
 
         foreach (CircuitBreakerRegistration registration in registrations)
         {
@@ -42,6 +59,23 @@ internal sealed class CircuitBreakerRegistry : ICircuitBreakerRegistry, IDisposa
             {
                 _clientNames.Add(registration.ClientName);
             }
+        }
+
+        // The registry starts with the first client, so options cached before then can predate a reload that no one
+        // was watching for yet.
+        _optionsCache.Clear();
+
+        foreach (ConfigurationReloadSource source in reloadSources)
+        {
+            WarnOfUnknownClients(source);
+            _reloadSubscriptions.Add(ChangeToken.OnChange(source.Section.GetReloadToken, ReloadAll));
+        }
+
+        // Options bound by the application itself, such as with services.Configure<CircuitBreakerOptions>(name,
+        // section), announce their reloads through these.
+        foreach (IOptionsChangeTokenSource<CircuitBreakerOptions> source in changeTokenSources)
+        {
+            _reloadSubscriptions.Add(ChangeToken.OnChange(source.GetChangeToken, ReloadAll));
         }
     }
 
@@ -72,9 +106,17 @@ internal sealed class CircuitBreakerRegistry : ICircuitBreakerRegistry, IDisposa
     /// </summary>
     internal ClientCircuits GetOrCreateClient(string clientName)
     {
-        ClientCircuits client = _clients.TryGetValue(clientName, out ClientCircuits? existing)
-            ? existing
-            : _clients.GetOrAdd(clientName, CreateClient(clientName));
+        if (!_clients.TryGetValue(clientName, out ClientCircuits? client))
+        {
+            // A reload that runs while the client's options are being read misses the new client, so the client
+            // catches up with it here.
+            int version = Volatile.Read(ref _reloadVersion);
+            client = _clients.GetOrAdd(clientName, CreateClient(clientName));
+            if (version != Volatile.Read(ref _reloadVersion))
+            {
+                Reload(client);
+            }
+        }
 
         // Every caller attaches, not only the one that stored the circuits, so none can use them before they are
         // attached. This runs once per handler, not per request, and attaching again has no effect.
@@ -153,12 +195,101 @@ internal sealed class CircuitBreakerRegistry : ICircuitBreakerRegistry, IDisposa
         }
     }
 
-    public void Dispose() => _notifier.Dispose();
+    public void Dispose()
+    {
+        foreach (IDisposable subscription in _reloadSubscriptions)
+        {
+            subscription.Dispose();
+        }
+
+        _telemetry.Dispose();
+        _notifier.Dispose();
+    }
+
+    /// <summary>
+    /// Rebuilds the options of every client after a configuration change and hands them to its circuits. A client
+    /// whose new options are invalid keeps the previous ones, and the failure is logged with option and value.
+    /// </summary>
+    internal void ReloadAll()
+    {
+        lock (_reloadGate)
+        {
+            Interlocked.Increment(ref _reloadVersion);
+
+            // Clients created from now on read the new configuration rather than options cached before it changed.
+            _optionsCache.Clear();
+            foreach (ClientCircuits client in _clients.Values)
+            {
+                Reload(client);
+            }
+        }
+    }
+
+    private void Reload(ClientCircuits client)
+    {
+        lock (_reloadGate)
+        {
+            CircuitBreakerOptions options;
+            try
+            {
+                options = _optionsFactory.Create(client.ClientName);
+            }
+            catch (OptionsValidationException exception)
+            {
+                Log.ReloadRejected(_logger, client.ClientName, string.Join(" ", exception.Failures));
+                return;
+            }
+            catch (Exception exception) when (exception is not OutOfMemoryException)
+            {
+                // This runs inside a configuration provider's change callback, where an exception would reach the
+                // provider (and, for a file watcher, end the process) instead of anyone who could handle it.
+                Log.ReloadFailed(_logger, exception, client.ClientName);
+                return;
+            }
+
+            CircuitPolicy current = client.Policy;
+            if (options.PartitionBy != current.PartitionBy || options.PartitionKey != current.PartitionKey)
+            {
+                Log.PartitioningKept(_logger, client.ClientName, current.PartitionBy, options.PartitionBy);
+                options.PartitionBy = current.PartitionBy;
+                options.PartitionKey = current.PartitionKey;
+            }
+
+            var policy = CircuitPolicy.Create(options);
+            if (policy.HasSameSettings(current))
+            {
+                return;
+            }
+
+            client.UpdatePolicy(policy);
+            Log.OptionsReloaded(_logger, client.ClientName, client.AllCircuits.Count());
+        }
+    }
 
     private ClientCircuits CreateClient(string clientName)
     {
-        ICircuitEventSink events = _coordination?.GetEventSink(clientName, _notifier) ?? _notifier;
+        ICircuitEventSink events = _coordination?.GetEventSink(clientName, _telemetry) ?? _telemetry;
         return new ClientCircuits(clientName, CircuitPolicy.Create(_options.Get(clientName)), _timeProvider, _logger, events);
+    }
+
+    /// <summary>
+    /// Warns of settings under <c>Clients</c> for a name that has no breaker, which is most often a misspelled
+    /// client name whose settings would otherwise be ignored without a word.
+    /// </summary>
+    private void WarnOfUnknownClients(ConfigurationReloadSource source)
+    {
+        if (_coversAllClients || source.ClientsSection is not IConfigurationSection clients)
+        {
+            return;
+        }
+
+        foreach (IConfigurationSection configured in clients.GetChildren())
+        {
+            if (!_clientNames.Contains(configured.Key))
+            {
+                Log.UnknownConfiguredClient(_logger, clients.Path, configured.Key, FormatKnownClients());
+            }
+        }
     }
 
     private PartitionTable GetPartitions(string clientName) =>
@@ -182,7 +313,7 @@ internal sealed class CircuitBreakerRegistry : ICircuitBreakerRegistry, IDisposa
 
         if (!_coversAllClients && !_clientNames.Contains(name))
         {
-            string known = _clientNames.Count == 0 ? "none" : string.Join(", ", _clientNames.Order(StringComparer.Ordinal).Select(n => $"'{n}'"));
+            string known = FormatKnownClients();
             throw new ArgumentException(
                 $"No circuit breaker is registered for client '{name}'. Clients with a circuit breaker: {known}. " +
                 $"Register one with services.AddHttpClient(\"{name}\").AddCircuitBreaker().",
@@ -191,4 +322,7 @@ internal sealed class CircuitBreakerRegistry : ICircuitBreakerRegistry, IDisposa
 
         return GetOrCreateClient(name);
     }
+
+    private string FormatKnownClients() =>
+        _clientNames.Count == 0 ? "none" : string.Join(", ", _clientNames.Order(StringComparer.Ordinal).Select(n => $"'{n}'"));
 }

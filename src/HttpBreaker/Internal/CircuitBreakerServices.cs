@@ -18,6 +18,7 @@ internal static class CircuitBreakerServices
     public static void AddCircuitBreaker(IServiceCollection services, string? clientName)
     {
         services.AddOptions();
+        services.AddMetrics();
         services.TryAddSingleton<CircuitBreakerRegistry>();
         services.TryAddSingleton<ICircuitBreakerRegistry>(static provider => provider.GetRequiredService<CircuitBreakerRegistry>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CircuitBreakerOptions>, CircuitBreakerOptionsValidator>());
@@ -64,8 +65,71 @@ internal static class CircuitBreakerServices
             services.Configure<CircuitBreakerOptions>(clientName, options => Bind(section, clientName, options));
         }
 
-        services.AddSingleton<IOptionsChangeTokenSource<CircuitBreakerOptions>>(
-            new ConfigurationChangeTokenSource<CircuitBreakerOptions>(clientName ?? Options.DefaultName, section));
+        services.AddSingleton(new ConfigurationReloadSource(section, clientsSection: null));
+    }
+
+    /// <summary>
+    /// Binds every client from one section of the documented shape: <c>Defaults</c> for every client and
+    /// <c>Clients:&lt;name&gt;</c> for one.
+    /// </summary>
+    public static void ConfigureFromSection(IServiceCollection services, IConfiguration section)
+    {
+        services.AddOptions();
+        IConfiguration defaults = section.GetSection(DefaultsKey);
+        IConfiguration clients = section.GetSection(ClientsKey);
+
+        GetAllClientsConfiguration(services).Add((name, options) =>
+        {
+            CheckSectionShape(section, name);
+            Bind(defaults, name, options);
+        });
+        services.AddSingleton<IConfigureOptions<CircuitBreakerOptions>>(new ClientSectionConfiguration(clients));
+        services.AddSingleton(new ConfigurationReloadSource(section, clients));
+    }
+
+    /// <summary>The key, under the section given to <c>ConfigureCircuitBreakers</c>, of the settings for every client.</summary>
+    public const string DefaultsKey = "Defaults";
+
+    /// <summary>The key, under the section given to <c>ConfigureCircuitBreakers</c>, of the settings per client name.</summary>
+    public const string ClientsKey = "Clients";
+
+    /// <summary>
+    /// Rejects a key beside <c>Defaults</c> and <c>Clients</c>, such as an option written one level too high,
+    /// which would otherwise be ignored.
+    /// </summary>
+    private static void CheckSectionShape(IConfiguration section, string clientName)
+    {
+        foreach (IConfigurationSection child in section.GetChildren())
+        {
+            if (!string.Equals(child.Key, DefaultsKey, StringComparison.OrdinalIgnoreCase) && !string.Equals(child.Key, ClientsKey, StringComparison.OrdinalIgnoreCase))
+            {
+                string path = section is IConfigurationSection named ? named.Path : "(root)";
+                throw new OptionsValidationException(clientName, typeof(CircuitBreakerOptions),
+                [
+                    $"Configuration section '{path}' has the key '{child.Key}', but it holds only '{DefaultsKey}' (options for every client) and " +
+                    $"'{ClientsKey}' (options per client name). Move '{child.Key}' under '{path}:{DefaultsKey}' or '{path}:{ClientsKey}:<client name>'.",
+                ]);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Binds <c>Clients:&lt;name&gt;</c> for whichever client is being configured. It runs in registration order
+    /// among the configurations of one client, so code registered after it wins.
+    /// </summary>
+    private sealed class ClientSectionConfiguration(IConfiguration clients) : IConfigureNamedOptions<CircuitBreakerOptions>
+    {
+        public void Configure(string? name, CircuitBreakerOptions options)
+        {
+            string clientName = name ?? Options.DefaultName;
+            IConfigurationSection client = clients.GetSection(clientName);
+            if (client.Exists())
+            {
+                Bind(client, clientName, options);
+            }
+        }
+
+        public void Configure(CircuitBreakerOptions options) => Configure(Options.DefaultName, options);
     }
 
     /// <summary>

@@ -2,7 +2,7 @@ namespace HttpBreaker.Internal;
 
 /// <summary>
 /// The validated options of one circuit in the form the request path reads: parsed status codes and resolved
-/// defaults, fixed when the circuit is created.
+/// defaults. A configuration reload replaces a client's policy as a whole, never one field at a time.
 /// </summary>
 internal sealed class CircuitPolicy
 {
@@ -28,6 +28,7 @@ internal sealed class CircuitPolicy
         PartitionKey = options.PartitionKey;
         MaxPartitions = options.MaxPartitions;
         PartitionIdleTimeout = options.PartitionIdleTimeout;
+        IncludePartitionKeyInMetrics = options.IncludePartitionKeyInMetrics;
     }
 
     /// <summary>Gets the consecutive failures that open the circuit, or 0 when that rule is off.</summary>
@@ -40,6 +41,9 @@ internal sealed class CircuitPolicy
     public int MinimumThroughput { get; }
 
     public TimeSpan? SlowCallDuration { get; }
+
+    /// <summary>Gets whether admitted requests carry their start time, which only the slow-call rule needs.</summary>
+    public bool MeasuresDuration => SlowCallDuration is not null;
 
     public TimeSpan? Timeout { get; }
 
@@ -74,6 +78,8 @@ internal sealed class CircuitPolicy
 
     public TimeSpan? PartitionIdleTimeout { get; }
 
+    public bool IncludePartitionKeyInMetrics { get; }
+
     /// <summary>
     /// Creates the policy of options that passed validation.
     /// </summary>
@@ -87,6 +93,36 @@ internal sealed class CircuitPolicy
 
         return new CircuitPolicy(options, codes!);
     }
+
+    /// <summary>
+    /// Tells whether another policy has the same settings, so that a configuration reload that changed nothing for
+    /// a client leaves its circuits alone. Delegates compare by reference.
+    /// </summary>
+    public bool HasSameSettings(CircuitPolicy other) =>
+        FailureThreshold == other.FailureThreshold
+        && FailureRatio == other.FailureRatio
+        && SamplingDuration == other.SamplingDuration
+        && MinimumThroughput == other.MinimumThroughput
+        && SlowCallDuration == other.SlowCallDuration
+        && Timeout == other.Timeout
+        && FailureStatusCodes.SetEquals(other.FailureStatusCodes)
+        && ClassifyOutcome == other.ClassifyOutcome
+        && BreakDuration == other.BreakDuration
+        && HonorRetryAfter == other.HonorRetryAfter
+        && MaxBreakDuration == other.MaxBreakDuration
+        && BreakDurationMultiplier.Equals(other.BreakDurationMultiplier)
+        && BreakDurationJitter.Equals(other.BreakDurationJitter)
+        && PermittedProbes == other.PermittedProbes
+        && ProbeSuccessThreshold == other.ProbeSuccessThreshold
+        && ProbeTimeout == other.ProbeTimeout
+        && PartitionBy == other.PartitionBy
+        && PartitionKey == other.PartitionKey
+        && MaxPartitions == other.MaxPartitions
+        && PartitionIdleTimeout == other.PartitionIdleTimeout
+        && IncludePartitionKeyInMetrics == other.IncludePartitionKeyInMetrics;
+
+    /// <summary>Tells whether another policy splits requests into partitions the same way.</summary>
+    public bool HasSamePartitioning(CircuitPolicy other) => PartitionBy == other.PartitionBy && PartitionKey == other.PartitionKey;
 
     public static TimeSpan GetMaxBreakDuration(CircuitBreakerOptions options) =>
         options.MaxBreakDuration ??

@@ -12,14 +12,16 @@ internal sealed class ClientCircuits
     private readonly ILogger _logger;
     private readonly ICircuitEventSink _events;
     private volatile bool _isolated;
+    private CircuitPolicy _policy;
 
     public ClientCircuits(string clientName, CircuitPolicy policy, TimeProvider timeProvider, ILogger logger, ICircuitEventSink events)
     {
         ClientName = clientName;
-        Policy = policy;
+        _policy = policy;
         _timeProvider = timeProvider;
         _logger = logger;
         _events = events;
+        Telemetry = events as CircuitTelemetry ?? (events as IForwardingEventSink)?.Next as CircuitTelemetry;
         ClientCircuit = new Circuit(clientName, partitionKey: null, policy, timeProvider, logger, events);
         Partitions = policy.IsPartitioned ? new PartitionTable(this, timeProvider) : null;
     }
@@ -28,7 +30,7 @@ internal sealed class ClientCircuits
     public ClientCircuits(Circuit circuit)
     {
         ClientName = circuit.ClientName;
-        Policy = circuit.Policy;
+        _policy = circuit.Policy;
         _timeProvider = circuit.TimeProvider;
         _logger = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
         _events = NullEventSink.Instance;
@@ -37,7 +39,11 @@ internal sealed class ClientCircuits
 
     public string ClientName { get; }
 
-    public CircuitPolicy Policy { get; }
+    /// <summary>Gets where the client's requests are counted, or <see langword="null"/> for a circuit built outside the registry.</summary>
+    public CircuitTelemetry? Telemetry { get; }
+
+    /// <summary>Gets the policy that new circuits of this client start with.</summary>
+    public CircuitPolicy Policy => Volatile.Read(ref _policy);
 
     /// <summary>Gets the circuit of the client itself, used when it is not partitioned or a request has no key.</summary>
     public Circuit ClientCircuit { get; }
@@ -52,12 +58,13 @@ internal sealed class ClientCircuits
     /// </summary>
     public string? GetPartitionKey(HttpRequestMessage request)
     {
-        if (Policy.PartitionKey is { } custom)
+        CircuitPolicy policy = Policy;
+        if (policy.PartitionKey is { } custom)
         {
             return custom(request);
         }
 
-        if (Policy.PartitionBy != PartitionBy.Authority || request.RequestUri is not { IsAbsoluteUri: true } uri)
+        if (policy.PartitionBy != PartitionBy.Authority || request.RequestUri is not { IsAbsoluteUri: true } uri)
         {
             return null;
         }
@@ -86,12 +93,18 @@ internal sealed class ClientCircuits
     }
 
     /// <summary>
-    /// Brings a circuit about to join the table in line with an <see cref="IsolateAll"/> or <see cref="ResetAll"/>
-    /// that ran while it was being created: such a call swept the table before the circuit was in it. Callers hold
-    /// <see cref="IsolationGate"/>.
+    /// Brings a circuit about to join the table in line with an <see cref="IsolateAll"/>, <see cref="ResetAll"/> or
+    /// <see cref="UpdatePolicy"/> that ran while it was being created: such a call swept the table before the
+    /// circuit was in it. Callers hold <see cref="IsolationGate"/>.
     /// </summary>
-    public void MatchClientIsolation(Circuit circuit, bool createdIsolated)
+    public void MatchClient(Circuit circuit, bool createdIsolated)
     {
+        CircuitPolicy policy = Policy;
+        if (!ReferenceEquals(circuit.Policy, policy))
+        {
+            circuit.UpdatePolicy(policy);
+        }
+
         bool isolated = _isolated;
         if (isolated && !createdIsolated)
         {
@@ -103,8 +116,28 @@ internal sealed class ClientCircuits
         }
     }
 
-    /// <summary>Gets the lock that makes a client-wide isolation change and the addition of a partition exclusive.</summary>
+    /// <summary>
+    /// Gets the lock that makes a client-wide isolation change, a policy change and the addition of a partition
+    /// exclusive.
+    /// </summary>
     public Lock IsolationGate { get; } = new();
+
+    /// <summary>
+    /// Hands a reloaded policy to every circuit of the client and to the partition table, keeping each circuit's
+    /// state. The caller keeps the partitioning as it was: the table cannot change its keys while running.
+    /// </summary>
+    public void UpdatePolicy(CircuitPolicy policy)
+    {
+        lock (IsolationGate)
+        {
+            Volatile.Write(ref _policy, policy);
+            Partitions?.UpdateLimits(policy);
+            foreach (Circuit circuit in AllCircuits)
+            {
+                circuit.UpdatePolicy(policy);
+            }
+        }
+    }
 
     public void IsolateAll()
     {

@@ -6,14 +6,19 @@ namespace HttpBreaker.Internal;
 internal sealed class ClosedPhase : CircuitPhase
 {
     private int _consecutiveFailures;
+    private RollingWindow? _window;
 
     public ClosedPhase(RollingWindow? window)
         : base(CircuitState.Closed, null, null)
     {
-        Window = window;
+        _window = window;
     }
 
-    public RollingWindow? Window { get; }
+    /// <summary>Gets the sliding window of the ratio rule, or <see langword="null"/> when that rule is off.</summary>
+    public RollingWindow? Window => Volatile.Read(ref _window);
+
+    /// <summary>Swaps the window for one shaped by a reloaded policy; the consecutive count stays as it is.</summary>
+    public void ReplaceWindow(RollingWindow? window) => Volatile.Write(ref _window, window);
 
     public override int ConsecutiveFailures => Volatile.Read(ref _consecutiveFailures);
 

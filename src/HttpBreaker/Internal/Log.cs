@@ -52,4 +52,21 @@ internal static partial class Log
 
     [LoggerMessage(14, LogLevel.Warning, "StateChanged subscribers fell more than {QueueCapacity} changes behind; {Dropped} changes dropped so far.")]
     public static partial void StateChangesDropped(ILogger logger, long dropped, int queueCapacity);
+
+    [LoggerMessage(15, LogLevel.Information, "Circuit breaker options of client '{ClientName}' reloaded; its {CircuitCount} circuits kept their state and counts.")]
+    public static partial void OptionsReloaded(ILogger logger, string clientName, int circuitCount);
+
+    [LoggerMessage(16, LogLevel.Error, "Reloaded circuit breaker options of client '{ClientName}' are invalid and were not applied; the previous options stay in force. {Failures}")]
+    public static partial void ReloadRejected(ILogger logger, string clientName, string failures);
+
+    [LoggerMessage(17, LogLevel.Error, "Reloading circuit breaker options of client '{ClientName}' failed; the previous options stay in force.")]
+    public static partial void ReloadFailed(ILogger logger, Exception exception, string clientName);
+
+    [LoggerMessage(18, LogLevel.Warning,
+        "Reloaded options of client '{ClientName}' change how requests are partitioned (PartitionBy {NewPartitionBy}); the client keeps PartitionBy {PartitionBy} until the application restarts. The other options were applied.")]
+    public static partial void PartitioningKept(ILogger logger, string clientName, PartitionBy partitionBy, PartitionBy newPartitionBy);
+
+    [LoggerMessage(19, LogLevel.Warning,
+        "Configuration section '{SectionPath}' has settings for client '{ClientName}', which has no circuit breaker, so they are not used. Clients with a circuit breaker: {KnownClients}.")]
+    public static partial void UnknownConfiguredClient(ILogger logger, string sectionPath, string clientName, string knownClients);
 }

@@ -16,8 +16,8 @@ internal sealed class PartitionTable
     private readonly ConcurrentDictionary<string, PartitionEntry> _entries = new(StringComparer.Ordinal);
     private readonly ClientCircuits _client;
     private readonly TimeProvider _timeProvider;
-    private readonly int _maxPartitions;
-    private readonly long _idleTicks;
+    private int _maxPartitions;
+    private long _idleTicks;
     private readonly object _evictionGate = new();
     private int _count;
     private long _nextSweep;
@@ -26,8 +26,7 @@ internal sealed class PartitionTable
     {
         _client = client;
         _timeProvider = timeProvider;
-        _maxPartitions = client.Policy.MaxPartitions;
-        _idleTicks = client.Policy.PartitionIdleTimeout is { } idle ? timeProvider.ToTimestampTicks(idle) : 0;
+        UpdateLimits(client.Policy);
         _nextSweep = timeProvider.GetTimestamp() + (_idleTicks / 4);
     }
 
@@ -42,7 +41,7 @@ internal sealed class PartitionTable
     public PartitionEntry? Acquire(string key)
     {
         long now = _timeProvider.GetTimestamp();
-        if (_idleTicks > 0 && now >= Volatile.Read(ref _nextSweep))
+        if (Volatile.Read(ref _idleTicks) > 0 && now >= Volatile.Read(ref _nextSweep))
         {
             SweepIdle(now);
         }
@@ -87,7 +86,7 @@ internal sealed class PartitionTable
             bool added;
             lock (_client.IsolationGate)
             {
-                _client.MatchClientIsolation(created.Circuit, createdIsolated);
+                _client.MatchClient(created.Circuit, createdIsolated);
                 added = _entries.TryAdd(key, created);
             }
 
@@ -101,6 +100,16 @@ internal sealed class PartitionTable
         }
     }
 
+    /// <summary>
+    /// Takes the bound and idle timeout of a reloaded policy. A lower bound than the current count is reached by
+    /// evicting as new keys arrive, not at once.
+    /// </summary>
+    public void UpdateLimits(CircuitPolicy policy)
+    {
+        Volatile.Write(ref _maxPartitions, policy.MaxPartitions);
+        Volatile.Write(ref _idleTicks, policy.PartitionIdleTimeout is { } idle ? _timeProvider.ToTimestampTicks(idle) : 0);
+    }
+
     public bool TryGet(string key, out PartitionEntry? entry) => _entries.TryGetValue(key, out entry);
 
     private bool TryReservePlace()
@@ -108,7 +117,7 @@ internal sealed class PartitionTable
         while (true)
         {
             int count = Volatile.Read(ref _count);
-            if (count < _maxPartitions)
+            if (count < Volatile.Read(ref _maxPartitions))
             {
                 if (Interlocked.CompareExchange(ref _count, count + 1, count) == count)
                 {
@@ -134,12 +143,13 @@ internal sealed class PartitionTable
     {
         lock (_evictionGate)
         {
-            if (Volatile.Read(ref _count) < _maxPartitions)
+            int maxPartitions = Volatile.Read(ref _maxPartitions);
+            if (Volatile.Read(ref _count) < maxPartitions)
             {
                 return true;
             }
 
-            int target = Math.Min(_maxPartitions - 1, _maxPartitions - (_maxPartitions / 8));
+            int target = Math.Min(maxPartitions - 1, maxPartitions - (maxPartitions / 8));
             PartitionEntry[] candidates = _entries.Values
                 .Where(entry => entry.Circuit.CurrentPhase.State != CircuitState.Isolated && !entry.IsInFlight)
                 .OrderBy(entry => entry.Circuit.CurrentPhase.State == CircuitState.Closed ? 0 : 1)
@@ -156,7 +166,7 @@ internal sealed class PartitionTable
                 TryEvict(candidate);
             }
 
-            return Volatile.Read(ref _count) < _maxPartitions;
+            return Volatile.Read(ref _count) < maxPartitions;
         }
     }
 
@@ -169,10 +179,17 @@ internal sealed class PartitionTable
 
         try
         {
-            Volatile.Write(ref _nextSweep, now + Math.Max(1, _idleTicks / 4));
+            // A reload can turn the timeout off between the caller's check and here; zero would evict everything.
+            long idleTicks = Volatile.Read(ref _idleTicks);
+            if (idleTicks <= 0)
+            {
+                return;
+            }
+
+            Volatile.Write(ref _nextSweep, now + Math.Max(1, idleTicks / 4));
             foreach (PartitionEntry entry in _entries.Values)
             {
-                if (entry.Circuit.CurrentPhase.State == CircuitState.Closed && now - entry.LastUsed >= _idleTicks)
+                if (entry.Circuit.CurrentPhase.State == CircuitState.Closed && now - entry.LastUsed >= idleTicks)
                 {
                     TryEvict(entry);
                 }

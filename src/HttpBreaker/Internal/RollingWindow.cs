@@ -34,19 +34,36 @@ internal sealed class RollingWindow
         long epoch = GetEpoch();
         Interlocked.Increment(ref GetBucket(epoch).Failures);
 
+        (int failures, int successes) = GetTotals(epoch);
+        return (failures, failures + successes);
+    }
+
+    /// <summary>
+    /// Adds the counts that another window holds now to the current bucket of this one, so that a window resized
+    /// by a reload starts from what the old one had seen. The counts then age out as one bucket.
+    /// </summary>
+    public void CarryOver(RollingWindow previous)
+    {
+        (int failures, int successes) = previous.GetTotals(previous.GetEpoch());
+        Bucket bucket = GetCurrentBucket();
+        Interlocked.Add(ref bucket.Failures, failures);
+        Interlocked.Add(ref bucket.Successes, successes);
+    }
+
+    private (int Failures, int Successes) GetTotals(long epoch)
+    {
         int failures = 0;
-        int throughput = 0;
+        int successes = 0;
         foreach (Bucket? bucket in _buckets)
         {
             if (bucket is not null && bucket.Epoch > epoch - _buckets.Length)
             {
-                int bucketFailures = Volatile.Read(ref bucket.Failures);
-                failures += bucketFailures;
-                throughput += bucketFailures + Volatile.Read(ref bucket.Successes);
+                failures += Volatile.Read(ref bucket.Failures);
+                successes += Volatile.Read(ref bucket.Successes);
             }
         }
 
-        return (failures, throughput);
+        return (failures, successes);
     }
 
     private Bucket GetCurrentBucket() => GetBucket(GetEpoch());

@@ -18,6 +18,9 @@ internal sealed class StatusCodeSet
 
     public bool Contains(int statusCode) => (uint)statusCode <= MaxCode && _contains[statusCode];
 
+    /// <summary>Tells whether both sets hold the same codes, however their lists were written.</summary>
+    public bool SetEquals(StatusCodeSet other) => _contains.AsSpan().SequenceEqual(other._contains);
+
     /// <summary>
     /// Parses a comma-separated list of codes and inclusive ranges.
     /// </summary>
