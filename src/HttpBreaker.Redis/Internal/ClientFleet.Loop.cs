@@ -20,10 +20,14 @@ internal sealed partial class ClientFleet
                     await ExecuteAsync(command).ConfigureAwait(false);
                     OnSucceeded();
                 }
-                catch (Exception exception) when (!_stopping.IsCancellationRequested)
+                catch (Exception exception)
                 {
-                    // Every failure stays here: the circuits keep deciding locally, and no caller sees a Redis error.
-                    OnFailed(command, exception);
+                    // Every failure stays here, so the circuits keep deciding locally and no caller sees a Redis
+                    // error. A failure while the service provider is disposed is no outage and is not reported.
+                    if (!_stopping.IsCancellationRequested)
+                    {
+                        OnFailed(command, exception);
+                    }
                 }
             }
         }
@@ -158,6 +162,7 @@ internal sealed partial class ClientFleet
             Log.StoreUnavailable(_logger, exception, _clientName, circuitName, command.Kind.ToString());
         }
 
+        // NOTE: a failed trip or probe result is dropped, not sent after the outage, so it counted only locally.
         if (command.Kind == FleetCommandKind.RefreshAll)
         {
             Volatile.Write(ref _refreshQueued, 0);

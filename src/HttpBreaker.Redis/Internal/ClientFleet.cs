@@ -159,7 +159,7 @@ internal sealed partial class ClientFleet : ICircuitEventSink, IForwardingEventS
                 IConnectionMultiplexer multiplexer = await _connection.GetMultiplexerAsync().ConfigureAwait(false);
                 await multiplexer.GetSubscriber().UnsubscribeAsync(_scope.Channel, OnMessage).ConfigureAwait(false);
             }
-            catch (RedisException)
+            catch (Exception exception) when (exception is RedisException or ObjectDisposedException)
             {
                 // The connection is going away with the application; nothing is left to clean up.
             }
