@@ -139,6 +139,30 @@ public class ConfigurationReloadTests
     }
 
     [Test]
+    public void Reload_MisspelledClientAdded_Warned()
+    {
+        using var app = ConfiguredApp.Create(new() { ["HttpBreaker:Clients:github:FailureThreshold"] = "2" });
+        Assert.That(app.Logs.Entries.Where(e => e.EventId == 19), Is.Empty);
+
+        app.Reload(("HttpBreaker:Clients:githbu:FailureThreshold", "3"));
+
+        Assert.That(app.Logs.Entries.Single(e => e.EventId == 19).Message, Does.Contain("client 'githbu', which has no circuit breaker"));
+    }
+
+    [Test]
+    public void Reload_InvalidThenReverted_LogsValidAgain()
+    {
+        using var app = ConfiguredApp.Create(new() { ["HttpBreaker:Clients:github:FailureThreshold"] = "2" });
+
+        app.Reload(("HttpBreaker:Clients:github:FailureThreshold", "-2"));
+        app.Reload(("HttpBreaker:Clients:github:FailureThreshold", "2"));
+        app.Reload(("HttpBreaker:Clients:github:FailureThreshold", "2"));
+
+        Assert.That(app.Logs.Entries.Select(e => e.EventId).Where(id => id is 15 or 16 or 20), Is.EqualTo(new[] { 16, 20 }),
+            "the fix is logged once, and an unchanged reload after it logs nothing");
+    }
+
+    [Test]
     public void Reload_NothingChanged_LeavesCircuitsAlone()
     {
         using var app = ConfiguredApp.Create(new() { ["HttpBreaker:Clients:github:FailureThreshold"] = "2" });

@@ -136,7 +136,7 @@ internal sealed partial class Circuit
         while (true)
         {
             CircuitPhase current = Volatile.Read(ref _phase);
-            if (TryTransition(current, CreateClosedPhase(), CircuitTransitionReason.Manual))
+            if (TryClose(current, CircuitTransitionReason.Manual))
             {
                 Log.Reset(_logger, ClientName, Name, current.State);
                 return;
@@ -250,8 +250,11 @@ internal sealed partial class Circuit
             return;
         }
 
+        // A reload can replace the policy and the window at any moment, so each is read once and the decision is
+        // made against one version of them.
+        CircuitPolicy policy = Volatile.Read(ref _policy);
         int consecutive = closed.AddFailure();
-        if (_policy.FailureThreshold > 0 && consecutive >= _policy.FailureThreshold)
+        if (policy.FailureThreshold > 0 && consecutive >= policy.FailureThreshold)
         {
             if (TryOpen(closed, consecutive, retryAfter, CircuitTransitionReason.FailureThreshold) is { } opened)
             {
@@ -261,17 +264,17 @@ internal sealed partial class Circuit
             return;
         }
 
-        if (closed.Window is null)
+        if (closed.Window is not { } window || policy.FailureRatio is not { } ratio)
         {
             return;
         }
 
-        (int failures, int throughput) = closed.Window.AddFailure();
-        if (throughput >= _policy.MinimumThroughput && (double)failures / throughput >= _policy.FailureRatio)
+        (int failures, int throughput) = window.AddFailure();
+        if (throughput >= policy.MinimumThroughput && (double)failures / throughput >= ratio)
         {
             if (TryOpen(closed, consecutive, retryAfter, CircuitTransitionReason.FailureRatio) is { } opened)
             {
-                Log.OpenedByRatio(_logger, ClientName, Name, failures, throughput, _policy.SamplingDuration, opened.ProbeAt.GetValueOrDefault());
+                Log.OpenedByRatio(_logger, ClientName, Name, failures, throughput, policy.SamplingDuration, opened.ProbeAt.GetValueOrDefault());
             }
         }
     }
@@ -311,7 +314,7 @@ internal sealed partial class Circuit
         // An ignored outcome, such as a 4xx, still shows that the upstream responds.
         if (halfOpen.AddSuccess() >= _policy.ProbeSuccessThreshold)
         {
-            if (TryTransition(halfOpen, CreateClosedPhase(), CircuitTransitionReason.ProbeSucceeded))
+            if (TryClose(halfOpen, CircuitTransitionReason.ProbeSucceeded))
             {
                 Log.Closed(_logger, ClientName, Name);
             }
@@ -442,6 +445,19 @@ internal sealed partial class Circuit
 
             _events?.OnTransition(this, expected.State, next.State, reason, _timeProvider.GetUtcNow());
             return true;
+        }
+    }
+
+    /// <summary>
+    /// Closes the circuit if it is still in <paramref name="expected"/>. The closed phase is built under the
+    /// transition lock, which <see cref="UpdatePolicy"/> also takes, so its window fits the policy in force at the
+    /// swap even when a reload lands between the caller's decision and the swap.
+    /// </summary>
+    private bool TryClose(CircuitPhase expected, CircuitTransitionReason reason)
+    {
+        lock (_transitionGate)
+        {
+            return TryTransition(expected, CreateClosedPhase(), reason);
         }
     }
 

@@ -25,6 +25,8 @@ internal sealed class CircuitBreakerRegistry : ICircuitBreakerRegistry, IDisposa
     private readonly bool _coversAllClients;
     private readonly HashSet<string> _clientNames = new(StringComparer.Ordinal);
     private readonly List<IDisposable> _reloadSubscriptions = [];
+    private readonly List<ConfigurationReloadSource> _reloadSources = [];
+    private readonly HashSet<string> _rejectedReloads = new(StringComparer.Ordinal);
     private readonly Lock _reloadGate = new();
     private int _reloadVersion;
 
@@ -68,6 +70,7 @@ internal sealed class CircuitBreakerRegistry : ICircuitBreakerRegistry, IDisposa
         foreach (ConfigurationReloadSource source in reloadSources)
         {
             WarnOfUnknownClients(source);
+            _reloadSources.Add(source);
             _reloadSubscriptions.Add(ChangeToken.OnChange(source.Section.GetReloadToken, ReloadAll));
         }
 
@@ -214,13 +217,21 @@ internal sealed class CircuitBreakerRegistry : ICircuitBreakerRegistry, IDisposa
     {
         lock (_reloadGate)
         {
-            Interlocked.Increment(ref _reloadVersion);
-
             // Clients created from now on read the new configuration rather than options cached before it changed.
+            // The cache is cleared before the version moves: a client that sees the new version then cannot read
+            // stale options, and one that saw the old version reloads itself or is in the list below.
             _optionsCache.Clear();
+            Interlocked.Increment(ref _reloadVersion);
             foreach (ClientCircuits client in _clients.Values)
             {
                 Reload(client);
+            }
+
+            // A client name misspelled in an edit made while the application runs is as easy to miss as one
+            // misspelled at start.
+            foreach (ConfigurationReloadSource source in _reloadSources)
+            {
+                WarnOfUnknownClients(source);
             }
         }
     }
@@ -237,6 +248,7 @@ internal sealed class CircuitBreakerRegistry : ICircuitBreakerRegistry, IDisposa
             catch (OptionsValidationException exception)
             {
                 Log.ReloadRejected(_logger, client.ClientName, string.Join(" ", exception.Failures));
+                _rejectedReloads.Add(client.ClientName);
                 return;
             }
             catch (Exception exception) when (exception is not OutOfMemoryException)
@@ -244,6 +256,7 @@ internal sealed class CircuitBreakerRegistry : ICircuitBreakerRegistry, IDisposa
                 // This runs inside a configuration provider's change callback, where an exception would reach the
                 // provider (and, for a file watcher, end the process) instead of anyone who could handle it.
                 Log.ReloadFailed(_logger, exception, client.ClientName);
+                _rejectedReloads.Add(client.ClientName);
                 return;
             }
 
@@ -255,9 +268,16 @@ internal sealed class CircuitBreakerRegistry : ICircuitBreakerRegistry, IDisposa
                 options.PartitionKey = current.PartitionKey;
             }
 
+            // The last word in the log about a client whose configuration was fixed must not be the rejection.
+            bool wasRejected = _rejectedReloads.Remove(client.ClientName);
             var policy = CircuitPolicy.Create(options);
             if (policy.HasSameSettings(current))
             {
+                if (wasRejected)
+                {
+                    Log.ReloadValidAgain(_logger, client.ClientName);
+                }
+
                 return;
             }
 

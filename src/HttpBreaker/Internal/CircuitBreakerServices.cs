@@ -151,7 +151,53 @@ internal static class CircuitBreakerServices
                 "Check the key names against CircuitBreakerOptions, and write durations as 00:00:30, ratios with a dot such as 0.5, and FailureStatusCodes as 500-599,429";
             throw new OptionsValidationException(clientName, typeof(CircuitBreakerOptions), [message]);
         }
+
+        TurnOffEmptyOptionalSettings(section, options);
     }
+
+    /// <summary>
+    /// Sets to <see langword="null"/> each option that can be off and whose key has an empty value. The binder
+    /// leaves a property unchanged for an empty value, so configuration could otherwise never turn off
+    /// <c>PartitionIdleTimeout</c>, which is on by default, nor a setting that <c>Defaults</c> turned on.
+    /// </summary>
+    private static void TurnOffEmptyOptionalSettings(IConfiguration section, CircuitBreakerOptions options)
+    {
+        foreach (IConfigurationSection child in section.GetChildren())
+        {
+            if (child.Value is not { Length: 0 })
+            {
+                continue;
+            }
+
+            string key = child.Key;
+            if (IsKey(key, nameof(CircuitBreakerOptions.FailureRatio)))
+            {
+                options.FailureRatio = null;
+            }
+            else if (IsKey(key, nameof(CircuitBreakerOptions.SlowCallDuration)))
+            {
+                options.SlowCallDuration = null;
+            }
+            else if (IsKey(key, nameof(CircuitBreakerOptions.Timeout)))
+            {
+                options.Timeout = null;
+            }
+            else if (IsKey(key, nameof(CircuitBreakerOptions.MaxBreakDuration)))
+            {
+                options.MaxBreakDuration = null;
+            }
+            else if (IsKey(key, nameof(CircuitBreakerOptions.ProbeSuccessThreshold)))
+            {
+                options.ProbeSuccessThreshold = null;
+            }
+            else if (IsKey(key, nameof(CircuitBreakerOptions.PartitionIdleTimeout)))
+            {
+                options.PartitionIdleTimeout = null;
+            }
+        }
+    }
+
+    private static bool IsKey(string key, string optionName) => string.Equals(key, optionName, StringComparison.OrdinalIgnoreCase);
 
     private static AllClientsConfiguration GetAllClientsConfiguration(IServiceCollection services)
     {

@@ -69,4 +69,7 @@ internal static partial class Log
     [LoggerMessage(19, LogLevel.Warning,
         "Configuration section '{SectionPath}' has settings for client '{ClientName}', which has no circuit breaker, so they are not used. Clients with a circuit breaker: {KnownClients}.")]
     public static partial void UnknownConfiguredClient(ILogger logger, string sectionPath, string clientName, string knownClients);
+
+    [LoggerMessage(20, LogLevel.Information, "Reloaded circuit breaker options of client '{ClientName}' are valid again and equal to the options in force, which stay unchanged.")]
+    public static partial void ReloadValidAgain(ILogger logger, string clientName);
 }

@@ -107,7 +107,19 @@ internal sealed class PartitionTable
     public void UpdateLimits(CircuitPolicy policy)
     {
         Volatile.Write(ref _maxPartitions, policy.MaxPartitions);
-        Volatile.Write(ref _idleTicks, policy.PartitionIdleTimeout is { } idle ? _timeProvider.ToTimestampTicks(idle) : 0);
+        long idleTicks = policy.PartitionIdleTimeout is { } idle ? _timeProvider.ToTimestampTicks(idle) : 0;
+
+        // A sweep sets the next one from the timeout it read, so the two change together. A shorter timeout brings
+        // the next sweep forward rather than waiting out the schedule of the longer one.
+        lock (_evictionGate)
+        {
+            Volatile.Write(ref _idleTicks, idleTicks);
+            long soonest = _timeProvider.GetTimestamp() + (idleTicks / 4);
+            if (idleTicks > 0 && soonest < Volatile.Read(ref _nextSweep))
+            {
+                Volatile.Write(ref _nextSweep, soonest);
+            }
+        }
     }
 
     public bool TryGet(string key, out PartitionEntry? entry) => _entries.TryGetValue(key, out entry);
