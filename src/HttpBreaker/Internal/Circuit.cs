@@ -11,13 +11,14 @@ namespace HttpBreaker.Internal;
 /// that reference and touches a counter only on failure, so it takes no lock. A transition succeeds only from the
 /// phase it was computed from, which is how a result from an older phase is kept from changing the state.
 /// </remarks>
-internal sealed class Circuit
+internal sealed partial class Circuit
 {
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
     private readonly Random _random;
     private CircuitPolicy _policy;
     private readonly ICircuitEventSink? _events;
+    private readonly ICircuitProbeGate? _probeGate;
     private readonly Lock _transitionGate = new();
     private CircuitPhase _phase;
 
@@ -32,6 +33,7 @@ internal sealed class Circuit
         PartitionKey = partitionKey;
         Name = partitionKey is null ? clientName : $"{clientName}/{partitionKey}";
         _events = events;
+        _probeGate = events as ICircuitProbeGate;
         _policy = policy;
         _timeProvider = timeProvider;
         _logger = logger;
@@ -191,6 +193,14 @@ internal sealed class Circuit
 
                 case OpenPhase open:
                     if (_timeProvider.GetTimestamp() < open.ProbeAtTimestamp)
+                    {
+                        admission = new Admission(open, -1, 0);
+                        return false;
+                    }
+
+                    // A circuit shared with other instances probes only where the shared probe lease was won, so the
+                    // gate may keep it open after its own break has ended.
+                    if (_probeGate is { } gate && !gate.TryEnterHalfOpen(this, open))
                     {
                         admission = new Admission(open, -1, 0);
                         return false;

@@ -21,6 +21,7 @@ internal sealed class CircuitBreakerRegistry : ICircuitBreakerRegistry, IDisposa
     private readonly ILogger _logger;
     private readonly StateChangeNotifier _notifier;
     private readonly CircuitTelemetry _telemetry;
+    private readonly ICircuitCoordination? _coordination;
     private readonly bool _coversAllClients;
     private readonly HashSet<string> _clientNames = new(StringComparer.Ordinal);
     private readonly List<IDisposable> _reloadSubscriptions = [];
@@ -38,11 +39,13 @@ internal sealed class CircuitBreakerRegistry : ICircuitBreakerRegistry, IDisposa
         IEnumerable<IOptionsChangeTokenSource<CircuitBreakerOptions>> changeTokenSources,
         TimeProvider? timeProvider = null,
         ILoggerFactory? loggerFactory = null,
-        IMeterFactory? meterFactory = null)
+        IMeterFactory? meterFactory = null,
+        ICircuitCoordination? coordination = null)
     {
         _options = options;
         _optionsFactory = optionsFactory;
         _optionsCache = optionsCache;
+        _coordination = coordination;
         _timeProvider = timeProvider ?? TimeProvider.System;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("HttpBreaker.CircuitBreaker");
         _notifier = new StateChangeNotifier(_logger) { Sender = this };
@@ -106,20 +109,21 @@ internal sealed class CircuitBreakerRegistry : ICircuitBreakerRegistry, IDisposa
     /// </summary>
     internal ClientCircuits GetOrCreateClient(string clientName)
     {
-        if (_clients.TryGetValue(clientName, out ClientCircuits? client))
+        if (!_clients.TryGetValue(clientName, out ClientCircuits? client))
         {
-            return client;
+            // A reload that runs while the client's options are being read misses the new client, so the client
+            // catches up with it here.
+            int version = Volatile.Read(ref _reloadVersion);
+            client = _clients.GetOrAdd(clientName, CreateClient(clientName));
+            if (version != Volatile.Read(ref _reloadVersion))
+            {
+                Reload(client);
+            }
         }
 
-        // A reload that runs while the client's options are being read misses the new client, so the client
-        // catches up with it here.
-        int version = Volatile.Read(ref _reloadVersion);
-        client = _clients.GetOrAdd(clientName, CreateClient(clientName));
-        if (version != Volatile.Read(ref _reloadVersion))
-        {
-            Reload(client);
-        }
-
+        // Every caller attaches, not only the one that stored the circuits, so none can use them before they are
+        // attached. This runs once per handler, not per request, and attaching again has no effect.
+        _coordination?.Attach(client);
         return client;
     }
 
@@ -282,8 +286,11 @@ internal sealed class CircuitBreakerRegistry : ICircuitBreakerRegistry, IDisposa
         }
     }
 
-    private ClientCircuits CreateClient(string clientName) =>
-        new(clientName, CircuitPolicy.Create(_options.Get(clientName)), _timeProvider, _logger, _telemetry);
+    private ClientCircuits CreateClient(string clientName)
+    {
+        ICircuitEventSink events = _coordination?.GetEventSink(clientName, _telemetry) ?? _telemetry;
+        return new ClientCircuits(clientName, CircuitPolicy.Create(_options.Get(clientName)), _timeProvider, _logger, events);
+    }
 
     /// <summary>
     /// Warns of settings under <c>Clients</c> for a name that has no breaker, which is most often a misspelled

@@ -21,7 +21,7 @@ internal sealed class ClientCircuits
         _timeProvider = timeProvider;
         _logger = logger;
         _events = events;
-        Telemetry = events as CircuitTelemetry;
+        Telemetry = events as CircuitTelemetry ?? (events as IForwardingEventSink)?.Next as CircuitTelemetry;
         ClientCircuit = new Circuit(clientName, partitionKey: null, policy, timeProvider, logger, events);
         Partitions = policy.IsPartitioned ? new PartitionTable(this, timeProvider) : null;
     }
