@@ -23,14 +23,18 @@ internal sealed class BenchmarkClients : IDisposable
     public const string PollyV8Open = "polly-v8-open";
     public const string PollyV7 = "polly-v7";
     public const string PollyV7Open = "polly-v7-open";
+    public const string Fleet = "fleet";
+    public const string FleetOpen = "fleet-open";
 
     /// <summary>The longest break that every library accepts, so an opened circuit stays open for the whole run.</summary>
     private static readonly TimeSpan LongBreak = TimeSpan.FromDays(1);
 
     private readonly ServiceProvider _provider;
+    private readonly bool _hasFleet;
     private readonly IHttpClientFactory _factory;
 
-    public BenchmarkClients()
+    /// <param name="redisConfiguration">The Redis that the fleet clients share, or <see langword="null"/> to leave them out.</param>
+    public BenchmarkClients(string? redisConfiguration = null)
     {
         var services = new ServiceCollection();
 
@@ -74,6 +78,20 @@ internal sealed class BenchmarkClients : IDisposable
         Add(services, PollyV7Open, HttpStatusCode.InternalServerError)
             .AddTransientHttpErrorPolicy(policy => policy.CircuitBreakerAsync(1, LongBreak));
 
+        if (redisConfiguration is not null)
+        {
+            // Fleet mode as an instance of a fleet runs it: the same breakers, shared through a real Redis.
+            Add(services, Fleet, HttpStatusCode.OK).AddCircuitBreaker().ShareThroughRedis(o => o.Configuration = redisConfiguration);
+            Add(services, FleetOpen, HttpStatusCode.InternalServerError)
+                .AddCircuitBreaker(o =>
+                {
+                    o.FailureThreshold = 1;
+                    o.BreakDuration = LongBreak;
+                })
+                .ShareThroughRedis(o => o.Configuration = redisConfiguration);
+        }
+
+        _hasFleet = redisConfiguration is not null;
         _provider = services.BuildServiceProvider();
         _factory = _provider.GetRequiredService<IHttpClientFactory>();
     }
@@ -108,6 +126,20 @@ internal sealed class BenchmarkClients : IDisposable
 
         await OpenPollyAsync(PollyV8Open, uri);
         await OpenPollyAsync(PollyV7Open, uri);
+
+        if (_hasFleet)
+        {
+            using (HttpResponseMessage response = await Create(Fleet).GetAsync(uri))
+            {
+                Expect(response.StatusCode == HttpStatusCode.OK, Fleet, $"returned {response.StatusCode} instead of 200");
+            }
+
+            HttpClient fleetOpen = Create(FleetOpen);
+            (await fleetOpen.GetAsync(uri)).Dispose();
+            using HttpResponseMessage rejection = await fleetOpen.GetAsync(uri);
+            Expect(StateOf(FleetOpen) == CircuitState.Open, FleetOpen, $"is {StateOf(FleetOpen)} instead of open");
+            Expect(CircuitBreakerHandler.IsRejection(rejection), FleetOpen, "sent a request instead of rejecting it");
+        }
     }
 
     public void Dispose() => _provider.Dispose();

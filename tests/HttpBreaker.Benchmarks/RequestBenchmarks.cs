@@ -26,6 +26,7 @@ public class RequestBenchmarks : IDisposable
     private readonly Uri[] _hosts = CreateHosts();
     private BenchmarkClients? _clients;
     private BreakerMeterListener? _listener;
+    private RedisProcess? _redis;
     private readonly Dictionary<string, HttpClient> _clientsByName = new(StringComparer.Ordinal);
 
     /// <summary>
@@ -57,12 +58,23 @@ public class RequestBenchmarks : IDisposable
         Console.WriteLine($"// Meter '{BreakerMeterListener.MeterName}': {_listener.InstrumentCount} instruments enabled, {perRequest} measurements per closed request.");
     }
 
-    /// <summary>Disposes the clients and the listener.</summary>
+    /// <summary>Starts a redis-server of the run's own and builds the clients, the fleet ones included.</summary>
+    [GlobalSetup(Targets = [nameof(FleetClosed), nameof(FleetOpen)])]
+    public void SetupFleet()
+    {
+        _redis = RedisProcess.Start();
+        _clients = new BenchmarkClients(_redis.Configuration);
+        _clients.PrepareAsync(_hosts).GetAwaiter().GetResult();
+    }
+
+    /// <summary>Disposes the clients, the listener and the Redis server.</summary>
     [GlobalCleanup]
     public void Dispose()
     {
         _listener?.Dispose();
         _clients?.Dispose();
+        _redis?.Dispose();
+        _redis = null;
         _clientsByName.Clear();
         _listener = null;
         _clients = null;
@@ -100,6 +112,14 @@ public class RequestBenchmarks : IDisposable
     /// <summary>A closed breaker with a circuit per authority, over <see cref="HostCount"/> hosts.</summary>
     [Benchmark(OperationsPerInvoke = RequestsPerInvoke)]
     public Task BreakerPartitioned() => RunAsync(BenchmarkClients.BreakerPartitioned, s_send);
+
+    /// <summary>A closed breaker in fleet mode, sharing its circuit through Redis; the request path never calls Redis.</summary>
+    [Benchmark(OperationsPerInvoke = RequestsPerInvoke)]
+    public Task FleetClosed() => RunAsync(BenchmarkClients.Fleet, s_send);
+
+    /// <summary>An open breaker in fleet mode: every request gets the synthetic 503 without calling Redis.</summary>
+    [Benchmark(OperationsPerInvoke = RequestsPerInvoke)]
+    public Task FleetOpen() => RunAsync(BenchmarkClients.FleetOpen, s_send);
 
     /// <summary>Polly v8 through <c>AddResilienceHandler</c> with only a circuit breaker, closed.</summary>
     [Benchmark(OperationsPerInvoke = RequestsPerInvoke)]

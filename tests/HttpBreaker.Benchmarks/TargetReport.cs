@@ -147,7 +147,14 @@ internal sealed class TargetReport
                 nameof(RequestBenchmarks.BreakerClosedRatio), nameof(RequestBenchmarks.BreakerClosed), callers, 1.15);
             AtMost(output, $"Partitioned over {RequestBenchmarks.HostCount} hosts within 25% of one circuit, {callers} caller(s)",
                 nameof(RequestBenchmarks.BreakerPartitioned), nameof(RequestBenchmarks.BreakerClosed), callers, 1.25);
+            AtMost(output, $"Fleet mode closed within 10% of local mode, {callers} caller(s)",
+                nameof(RequestBenchmarks.FleetClosed), nameof(RequestBenchmarks.BreakerClosed), callers, 1.10);
         }
+
+        AtMost(output, "Fleet mode open within 10% of local mode, 1 caller",
+            nameof(RequestBenchmarks.FleetOpen), nameof(RequestBenchmarks.BreakerOpen), 1, 1.10);
+        ZeroExtraBytes(output, "Fleet mode closed allocates 0 B more than local mode, 1 caller",
+            nameof(RequestBenchmarks.FleetClosed), nameof(RequestBenchmarks.BreakerClosed));
     }
 
     private void AtMost(TextWriter output, string target, string measured, string reference, int callers, double limit) =>
