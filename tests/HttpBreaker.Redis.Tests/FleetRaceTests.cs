@@ -18,15 +18,15 @@ public class FleetRaceTests : FleetTestBase
     private static RedisKey ProbeKey => $"httpbreaker:{{{FleetInstance.ClientName}}}:probe";
 
     [Test]
-    public async Task RestartedInstance_SameIdWhileItsFormerSelfHoldsTheLease_OpensAtOnce()
+    public async Task RestartedInstance_SameIdOnLease_Opens()
     {
         FleetInstance first = StartNamedInstance("alpha");
         await WaitForSubscribersAsync(1);
         await TripAsync(first);
         await Eventually.HoldsAsync(async () => (string?)await ReadSharedStateAsync() == "open", "the trip opened the shared circuit");
 
-        // The break ends and the instance wins the lease; its probe is held, then the instance dies with it.
-        List<Task<HttpResponseMessage>> held = await DriveUntilReceivedAsync([first], Upstream.Received + 1, "/hold", TimeSpan.FromSeconds(1));
+        // The break ends and the instance wins the lease. Its probe is held, and then the instance dies with it.
+        List<Task<HttpResponseMessage>> heldRequests = await DriveUntilReceivedAsync([first], Upstream.Received + 1, "/hold", TimeSpan.FromSeconds(1));
         Assert.That(first.State, Is.EqualTo(CircuitState.HalfOpen), "the instance won the lease and probes");
         await first.DisposeAsync();
         int beforeRestart = Upstream.Received;
@@ -39,16 +39,16 @@ public class FleetRaceTests : FleetTestBase
         Assert.That(CircuitBreakerHandler.IsRejection(response), Is.True, "the restarted instance rejects while the lease is held");
         Assert.That(Upstream.Received, Is.EqualTo(beforeRestart), "the restarted instance sent nothing to the upstream");
         Upstream.ReleaseHeld();
-        await Task.WhenAll(held.Select(request => request.ContinueWith(static task => task.Exception, TaskScheduler.Default)));
+        await Task.WhenAll(heldRequests.Select(request => request.ContinueWith(static task => task.Exception, TaskScheduler.Default)));
     }
 
     [Test]
-    public async Task Reset_WhileAnotherInstanceProbes_LateProbeFailureKeepsTheFleetClosed()
+    public async Task Reset_DuringProbe_LateFailureIgnored()
     {
         FleetInstance[] fleet = await StartFleetAsync(2, breakDuration: ShortBreak);
         await TripAsync(fleet[0]);
         await fleet[1].WaitForStateAsync(CircuitState.Open, "one trip reaches a quorum of 1");
-        List<Task<HttpResponseMessage>> held = await DriveUntilReceivedAsync(fleet, Upstream.Received + 1, "/hold", TimeSpan.FromSeconds(1));
+        List<Task<HttpResponseMessage>> heldRequests = await DriveUntilReceivedAsync(fleet, Upstream.Received + 1, "/hold", TimeSpan.FromSeconds(1));
         FleetInstance prober = fleet.Single(instance => instance.State == CircuitState.HalfOpen);
         FleetInstance operatorSide = fleet.Single(instance => instance != prober);
 
@@ -58,7 +58,7 @@ public class FleetRaceTests : FleetTestBase
         // The probe that started before the reset now fails. The reset is newer than that probe, so nothing reopens.
         Upstream.Status = HttpStatusCode.InternalServerError;
         Upstream.ReleaseHeld();
-        await Task.WhenAll(held.Select(request => request.ContinueWith(static task => task.Exception, TaskScheduler.Default)));
+        await Task.WhenAll(heldRequests.Select(request => request.ContinueWith(static task => task.Exception, TaskScheduler.Default)));
         foreach (FleetInstance instance in fleet)
         {
             instance.Time.Advance(RefreshInterval);
@@ -73,17 +73,19 @@ public class FleetRaceTests : FleetTestBase
     }
 
     [Test]
-    public async Task ProbeTimesOut_AfterItsLeaseExpired_FleetStillBacksOff()
+    public async Task ProbeTimeout_AfterLeaseExpiry_ReopensFleet()
     {
         TimeSpan probeTimeout = TimeSpan.FromMilliseconds(300);
         FleetInstance[] fleet = await StartFleetAsync(2, breakDuration: ShortBreak, probeTimeout: probeTimeout);
         await TripAsync(fleet[0]);
         await fleet[1].WaitForStateAsync(CircuitState.Open, "one trip reaches a quorum of 1");
-        List<Task<HttpResponseMessage>> held = await DriveUntilReceivedAsync(fleet, Upstream.Received + 1, "/hold", TimeSpan.FromSeconds(1));
-        FleetInstance prober = fleet.Single(instance => instance.State == CircuitState.HalfOpen);
+        FleetInstance prober = await WinLeaseAsync(fleet);
+        int beforeProbe = Upstream.Received;
+        Task<HttpResponseMessage> probe = prober.Client.GetAsync("/hold");
+        await Upstream.WhenReceivedAsync(beforeProbe + 1);
 
         // The lease lasts ProbeTimeout on the Redis clock, and the probe times out after ProbeTimeout on the
-        // instance's clock: the lease is gone by the time any instance can see the timeout.
+        // instance's clock, so the lease is gone by the time any instance can see the timeout.
         await Eventually.HoldsAsync(
             async () => !await Inspector.GetDatabase().KeyExistsAsync(ProbeKey),
             "the probe lease expired");
@@ -99,11 +101,11 @@ public class FleetRaceTests : FleetTestBase
             async () => (string?)await Inspector.GetDatabase().HashGetAsync(StateKey, "r") == "ProbeTimedOut",
             "the timed-out probe reopened the shared circuit");
         Upstream.ReleaseHeld();
-        await Task.WhenAll(held.Select(request => request.ContinueWith(static task => task.Exception, TaskScheduler.Default)));
+        (await probe).Dispose();
     }
 
     [Test]
-    public async Task QuorumTwo_FirstTripAgedOutOfTheWindow_DoesNotCount()
+    public async Task QuorumTwo_AgedTrip_DoesNotCount()
     {
         TimeSpan samplingDuration = TimeSpan.FromMilliseconds(400);
         FleetInstance first = StartNamedInstance("first", quorum: 2, samplingDuration: samplingDuration);
@@ -119,6 +121,26 @@ public class FleetRaceTests : FleetTestBase
 
         Assert.That((string?)await ReadSharedStateAsync(), Is.Not.EqualTo("open"), "two trips further apart than SamplingDuration");
         Assert.That(second.State, Is.EqualTo(CircuitState.Open), "the second instance opened only its own circuit");
+    }
+
+    /// <summary>
+    /// Advances the clocks of an open fleet and sends a request through each instance, without the probe that the
+    /// winner of the lease would send, until one instance is half-open.
+    /// </summary>
+    private static async Task<FleetInstance> WinLeaseAsync(FleetInstance[] fleet)
+    {
+        await Eventually.HoldsAsync(
+            () => fleet.Any(instance => instance.State == CircuitState.HalfOpen),
+            "one instance won the probe lease",
+            async () =>
+            {
+                foreach (FleetInstance instance in fleet.TakeWhile(_ => fleet.All(member => member.State == CircuitState.Open)))
+                {
+                    instance.Time.Advance(TimeSpan.FromSeconds(1));
+                    using HttpResponseMessage rejected = await instance.Client.GetAsync("/");
+                }
+            });
+        return fleet.Single(instance => instance.State == CircuitState.HalfOpen);
     }
 
     private FleetInstance StartNamedInstance(string instanceId, int quorum = 1, TimeSpan? samplingDuration = null)
