@@ -219,21 +219,22 @@ internal sealed partial class ClientFleet
                 break;
 
             case FleetState.Open:
-                ApplyOpen(circuit, state, local);
+                ApplyOpen(circuit, state, local, tracked.HoldsLease);
                 break;
         }
     }
 
-    private void ApplyOpen(Circuit circuit, FleetState state, CircuitState local)
+    private void ApplyOpen(Circuit circuit, FleetState state, CircuitState local, bool holdsLease)
     {
         TimeSpan remaining;
         if (state.Remaining > TimeSpan.Zero)
         {
             remaining = state.Remaining;
         }
-        else if (state.LeaseOwner == _scope.InstanceId)
+        else if (state.LeaseOwner == _scope.InstanceId && holdsLease)
         {
-            // This instance probes for the fleet; its local circuit reports the result.
+            // This instance probes for the fleet; its local circuit reports the result. The lease may also carry this
+            // id from a former process under the same InstanceId, which probes no more, so this one waits like any other.
             return;
         }
         else if (state.LeaseOwner is not null)
