@@ -17,7 +17,9 @@ internal sealed partial class ClientFleet
             {
                 try
                 {
-                    await ExecuteAsync(command).ConfigureAwait(false);
+                    // A command may wait up to the Redis timeouts for a server that stopped replying. Disposal stops
+                    // waiting for it; the abandoned command then ends on its own and its result is not applied.
+                    await ExecuteAsync(command).WaitAsync(_stopping.Token).ConfigureAwait(false);
                     OnSucceeded();
                 }
                 catch (Exception exception)
