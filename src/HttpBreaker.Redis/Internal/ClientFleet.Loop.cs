@@ -18,7 +18,7 @@ internal sealed partial class ClientFleet
                 try
                 {
                     // A command may wait up to the Redis timeouts for a server that stopped replying. Disposal stops
-                    // waiting for it; the abandoned command then ends on its own and its result is not applied.
+                    // waiting for it, and the abandoned command ends when Redis replies or its timeout expires.
                     await ExecuteAsync(command).WaitAsync(_stopping.Token).ConfigureAwait(false);
                     OnSucceeded();
                 }
