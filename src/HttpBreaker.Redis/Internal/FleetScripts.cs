@@ -69,6 +69,8 @@ internal static class FleetScripts
     /// <summary>
     /// ARGV 5 to 9: 1 for success or 0 for failure, break, base break (milliseconds), consecutive failures, reason.
     /// Only the lease holder's result counts, so a probe that outlived its lease changes nothing.
+    /// NOTE: the lease lasts ProbeTimeout, so a probe that times out is reported after its lease expired and is
+    /// ignored: the fleet does not back off from an upstream that hangs, and the next instance probes at once.
     /// </summary>
     private const string ProbeResultScript = Prelude + """
         if redis.call('HGET', KEYS[1], 's') ~= 'open' or redis.call('GET', KEYS[3]) ~= ARGV[1] then return reply('ignored') end
