@@ -202,6 +202,8 @@ internal sealed partial class ClientFleet
         long? previous = tracked.KnownVersion;
         tracked.KnownVersion = state.Version;
         tracked.KnownState = state.State;
+        // NOTE: a read between the expiry of this instance's lease and its probe's timeout also ends the half-open
+        // phase here, so that timeout is never reported and the fleet does not back off for it.
         if (state.LeaseOwner != _scope.InstanceId)
         {
             tracked.HoldsLease = false;
