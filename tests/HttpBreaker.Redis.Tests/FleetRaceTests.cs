@@ -73,6 +73,37 @@ public class FleetRaceTests : FleetTestBase
     }
 
     [Test]
+    public async Task Isolate_DuringProbe_LateSuccessKeepsIsolation()
+    {
+        FleetInstance[] fleet = await StartFleetAsync(2, breakDuration: ShortBreak);
+        await TripAsync(fleet[0]);
+        await fleet[1].WaitForStateAsync(CircuitState.Open, "one trip reaches a quorum of 1");
+        FleetInstance prober = await WinLeaseAsync(fleet);
+        FleetInstance operatorSide = fleet.Single(instance => instance != prober);
+        int beforeProbe = Upstream.Received;
+        Task<HttpResponseMessage> probe = prober.Client.GetAsync("/hold");
+        await Upstream.WhenReceivedAsync(beforeProbe + 1);
+
+        operatorSide.Registry.Isolate(FleetInstance.ClientName);
+        await prober.WaitForStateAsync(CircuitState.Isolated, "the isolation reached the prober");
+
+        // The probe that started before the isolation now succeeds, which must not close the fleet.
+        Upstream.ReleaseHeld();
+        (await probe).Dispose();
+        foreach (FleetInstance instance in fleet)
+        {
+            instance.Time.Advance(RefreshInterval);
+        }
+
+        await Eventually.HoldsAsync(
+            async () => !await Inspector.GetDatabase().KeyExistsAsync(ProbeKey),
+            "no lease is left after the isolation");
+        Assert.That((string?)await ReadSharedStateAsync(), Is.EqualTo("isolated"), "the late probe success was ignored by the fleet");
+        Assert.That(prober.State, Is.EqualTo(CircuitState.Isolated), "the late probe success did not close the prober");
+        Assert.That(operatorSide.State, Is.EqualTo(CircuitState.Isolated));
+    }
+
+    [Test]
     public async Task ProbeTimeout_AfterLeaseExpiry_ReopensFleet()
     {
         TimeSpan probeTimeout = TimeSpan.FromMilliseconds(300);
