@@ -43,6 +43,27 @@ public class RedisFleetOptionsTests
         Assert.That(exception.Message, Does.Contain("from 00:00:00.0500000 to 01:00:00"));
     }
 
+    [TestCase(0)]
+    [TestCase(-1000)]
+    public void RefreshInterval_ZeroOrNegative_IsRejected(int milliseconds)
+    {
+        OptionsValidationException exception = CreateClientExpectingFailure(options => options.RefreshInterval = TimeSpan.FromMilliseconds(milliseconds));
+
+        Assert.That(exception.Message, Does.Contain("RefreshInterval of client 'catalog'"));
+        Assert.That(exception.Message, Does.Contain("from 00:00:00.0500000 to 01:00:00"));
+    }
+
+    [TestCase("password=secret")]
+    [TestCase("abortConnect=false,password=secret")]
+    public void Configuration_WithoutEndpoint_IsRejectedWithoutEchoingIt(string configuration)
+    {
+        OptionsValidationException exception = CreateClientExpectingFailure(options => options.Configuration = configuration);
+
+        Assert.That(exception.Message, Does.Contain("Configuration of client 'catalog'"));
+        Assert.That(exception.Message, Does.Contain("endpoint"));
+        Assert.That(exception.Message, Does.Not.Contain("secret"), "a configuration string may hold a password");
+    }
+
     [TestCase("")]
     [TestCase("has space")]
     public void KeyPrefix_Invalid_IsRejected(string prefix)

@@ -17,7 +17,9 @@ internal sealed partial class ClientFleet
             {
                 try
                 {
-                    await ExecuteAsync(command).ConfigureAwait(false);
+                    // A command may wait up to the Redis timeouts for a server that stopped replying. Disposal stops
+                    // waiting for it, and the abandoned command ends when Redis replies or its timeout expires.
+                    await ExecuteAsync(command).WaitAsync(_stopping.Token).ConfigureAwait(false);
                     OnSucceeded();
                 }
                 catch (Exception exception)
@@ -200,6 +202,8 @@ internal sealed partial class ClientFleet
         long? previous = tracked.KnownVersion;
         tracked.KnownVersion = state.Version;
         tracked.KnownState = state.State;
+        // NOTE: a read between the expiry of this instance's lease and its probe's timeout also ends the half-open
+        // phase here, so that timeout is never reported and the fleet does not back off for it.
         if (state.LeaseOwner != _scope.InstanceId)
         {
             tracked.HoldsLease = false;
@@ -219,21 +223,22 @@ internal sealed partial class ClientFleet
                 break;
 
             case FleetState.Open:
-                ApplyOpen(circuit, state, local);
+                ApplyOpen(circuit, state, local, tracked.HoldsLease);
                 break;
         }
     }
 
-    private void ApplyOpen(Circuit circuit, FleetState state, CircuitState local)
+    private void ApplyOpen(Circuit circuit, FleetState state, CircuitState local, bool holdsLease)
     {
         TimeSpan remaining;
         if (state.Remaining > TimeSpan.Zero)
         {
             remaining = state.Remaining;
         }
-        else if (state.LeaseOwner == _scope.InstanceId)
+        else if (state.LeaseOwner == _scope.InstanceId && holdsLease)
         {
-            // This instance probes for the fleet; its local circuit reports the result.
+            // This instance probes for the fleet; its local circuit reports the result. The lease may also carry this
+            // id from a former process under the same InstanceId, which probes no more, so this one waits like any other.
             return;
         }
         else if (state.LeaseOwner is not null)

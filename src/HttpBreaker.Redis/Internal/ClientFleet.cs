@@ -157,7 +157,8 @@ internal sealed partial class ClientFleet : ICircuitEventSink, IForwardingEventS
             try
             {
                 IConnectionMultiplexer multiplexer = await _connection.GetMultiplexerAsync().ConfigureAwait(false);
-                await multiplexer.GetSubscriber().UnsubscribeAsync(_scope.Channel, OnMessage).ConfigureAwait(false);
+                // Fire and forget, so that a Redis that stopped replying cannot hold up the disposal.
+                await multiplexer.GetSubscriber().UnsubscribeAsync(_scope.Channel, OnMessage, CommandFlags.FireAndForget).ConfigureAwait(false);
             }
             catch (Exception exception) when (exception is RedisException or ObjectDisposedException)
             {

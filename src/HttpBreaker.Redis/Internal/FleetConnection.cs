@@ -63,6 +63,9 @@ internal sealed class FleetConnection : IAsyncDisposable
 
         if (Volatile.Read(ref _multiplexer) is { } multiplexer)
         {
+            // Closing without waiting for commands in flight, which a Redis that stopped replying would hold until
+            // they time out.
+            await multiplexer.CloseAsync(allowCommandsToComplete: false).ConfigureAwait(false);
             await multiplexer.DisposeAsync().ConfigureAwait(false);
             return;
         }

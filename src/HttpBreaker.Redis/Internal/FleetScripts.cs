@@ -31,6 +31,7 @@ internal static class FleetScripts
           return { state, tonumber(h[2] or '0'), remaining, ago, tonumber(h[5] or '0'), tonumber(h[6] or '0'), h[7] or '', owner, pttl, outcome }
         end
         local function set_state(state, until_ms, base, failures, reason)
+          redis.call('HDEL', KEYS[1], 'p')
           redis.call('HSET', KEYS[1], 's', state, 'u', until_ms, 'o', now, 'b', base, 'f', failures, 'r', reason)
           redis.call('HINCRBY', KEYS[1], 'v', 1)
           if state == 'closed' then redis.call('PEXPIRE', KEYS[1], ARGV[3]) else redis.call('PERSIST', KEYS[1]) end
@@ -60,18 +61,26 @@ internal static class FleetScripts
         if now < tonumber(h[2]) then return reply('wait') end
         if redis.call('GET', KEYS[3]) == ARGV[1] then
           redis.call('SET', KEYS[3], ARGV[1], 'PX', ARGV[5])
-          return reply('won')
+        elseif not redis.call('SET', KEYS[3], ARGV[1], 'NX', 'PX', ARGV[5]) then
+          return reply('lost')
         end
-        if redis.call('SET', KEYS[3], ARGV[1], 'NX', 'PX', ARGV[5]) then return reply('won') end
-        return reply('lost')
+        redis.call('HSET', KEYS[1], 'p', ARGV[1])
+        return reply('won')
         """;
 
     /// <summary>
     /// ARGV 5 to 9: 1 for success or 0 for failure, break, base break (milliseconds), consecutive failures, reason.
-    /// Only the lease holder's result counts, so a probe that outlived its lease changes nothing.
+    /// The lease holder's result counts. A failure also counts from the last winner of the lease (field <c>p</c>) after
+    /// its lease expired, as long as no other instance took the lease since. The lease lasts ProbeTimeout, so a probe
+    /// that timed out is always reported late, and ignoring it would let the next instance probe at once instead of
+    /// backing off. A late success changes nothing, since another instance may already be probing.
     /// </summary>
     private const string ProbeResultScript = Prelude + """
-        if redis.call('HGET', KEYS[1], 's') ~= 'open' or redis.call('GET', KEYS[3]) ~= ARGV[1] then return reply('ignored') end
+        if redis.call('HGET', KEYS[1], 's') ~= 'open' then return reply('ignored') end
+        local holder = redis.call('GET', KEYS[3])
+        if holder ~= ARGV[1] and (ARGV[5] == '1' or holder or redis.call('HGET', KEYS[1], 'p') ~= ARGV[1]) then
+          return reply('ignored')
+        end
         redis.call('DEL', KEYS[3])
         if ARGV[5] == '1' then
           redis.call('DEL', KEYS[2])

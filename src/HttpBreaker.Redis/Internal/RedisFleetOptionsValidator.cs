@@ -27,10 +27,16 @@ internal sealed class RedisFleetOptionsValidator(IServiceProviderIsService? serv
                     "a StackExchange.Redis configuration string such as \"127.0.0.1:6379\", unless an IConnectionMultiplexer is registered in the service collection"));
             }
         }
-        else if (!TryParse(options.Configuration, out string? parseError))
+        else if (!TryParse(options.Configuration, out ConfigurationOptions? parsed, out string? parseError))
         {
             failures.Add(Describe(client, nameof(options.Configuration), $"a string that does not parse ({parseError})",
                 "a StackExchange.Redis configuration string such as \"127.0.0.1:6379,password=...\""));
+        }
+        else if (parsed!.EndPoints.Count == 0)
+        {
+            // Such a string parses, but every connection attempt then fails without naming the cause.
+            failures.Add(Describe(client, nameof(options.Configuration), "a string without an endpoint",
+                "a StackExchange.Redis configuration string that starts with at least one host:port endpoint, such as \"127.0.0.1:6379,password=...\""));
         }
 
         if (string.IsNullOrEmpty(options.KeyPrefix) || options.KeyPrefix.Length > RedisFleetDefaults.MaxKeyPrefixLength || options.KeyPrefix.Any(char.IsWhiteSpace))
@@ -63,16 +69,17 @@ internal sealed class RedisFleetOptionsValidator(IServiceProviderIsService? serv
 
     private static string Quote(string? value) => value is null ? "null" : $"'{value}'";
 
-    private static bool TryParse(string configuration, out string? error)
+    private static bool TryParse(string configuration, out ConfigurationOptions? parsed, out string? error)
     {
         try
         {
-            ConfigurationOptions.Parse(configuration);
+            parsed = ConfigurationOptions.Parse(configuration);
             error = null;
             return true;
         }
         catch (ArgumentException exception)
         {
+            parsed = null;
             error = exception.Message;
             return false;
         }
