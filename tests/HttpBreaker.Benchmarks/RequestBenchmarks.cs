@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using HttpBreaker.FleetSample;
 using Polly.CircuitBreaker;
 
 namespace HttpBreaker.Benchmarks;
@@ -26,7 +27,7 @@ public class RequestBenchmarks : IDisposable
     private readonly Uri[] _hosts = CreateHosts();
     private BenchmarkClients? _clients;
     private BreakerMeterListener? _listener;
-    private RedisProcess? _redis;
+    private LocalRedis? _redis;
     private readonly Dictionary<string, HttpClient> _clientsByName = new(StringComparer.Ordinal);
 
     /// <summary>
@@ -62,7 +63,10 @@ public class RequestBenchmarks : IDisposable
     [GlobalSetup(Targets = [nameof(FleetClosed), nameof(FleetOpen)])]
     public void SetupFleet()
     {
-        _redis = RedisProcess.Start();
+        string binary = LocalRedis.FindBinary() ?? throw new InvalidOperationException(
+            "The fleet scenarios need redis-server, which is not installed. Install it with `apt-get install -y redis-server`, " +
+            "or leave the fleet scenarios out with --filter.");
+        _redis = LocalRedis.StartAsync(binary, CancellationToken.None).GetAwaiter().GetResult();
         _clients = new BenchmarkClients(_redis.Configuration);
         _clients.PrepareAsync(_hosts).GetAwaiter().GetResult();
     }
@@ -73,7 +77,7 @@ public class RequestBenchmarks : IDisposable
     {
         _listener?.Dispose();
         _clients?.Dispose();
-        _redis?.Dispose();
+        _redis?.DisposeAsync().AsTask().GetAwaiter().GetResult();
         _redis = null;
         _clientsByName.Clear();
         _listener = null;
