@@ -32,7 +32,7 @@ public class SlowRedisTests : FleetTestBase
         await Eventually.HoldsAsync(async () => (string?)await ReadSharedStateAsync() == "open", "the trip opened the shared circuit");
         await using ConnectionMultiplexer admin = await PauseRedisAsync();
 
-        // The break ends, so the request asks for the probe lease, which Redis does not grant while paused.
+        // The break ends, so the request starts a request for the probe lease, which Redis does not grant while paused.
         instance.Time.Advance(TimeSpan.FromSeconds(2));
         using HttpResponseMessage rejected = await instance.Client.GetAsync("/").WaitAsync(Deadline);
         Assert.That(CircuitBreakerHandler.IsRejection(rejected), Is.True, "the open circuit rejects while the lease request waits");

@@ -255,6 +255,33 @@ public class ConfigurationReloadTests
     }
 
     [Test]
+    public void Reload_ConfigureActionThrows_LoggedAndPreviousOptionsStay()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Breaker:FailureThreshold"] = "5" }).Build();
+        var logs = new RecordingLoggerProvider();
+        bool fail = false;
+        var services = new ServiceCollection();
+        services.AddLogging(logging => logging.AddProvider(logs));
+        services.AddHttpClient("github").AddCircuitBreaker(configuration.GetSection("Breaker"));
+        services.Configure<CircuitBreakerOptions>("github", _ =>
+        {
+            if (fail)
+            {
+                throw new InvalidOperationException("A configure action of the application failed.");
+            }
+        });
+        using ServiceProvider provider = services.BuildServiceProvider();
+        provider.GetRequiredService<IHttpClientFactory>().CreateClient("github").Dispose();
+
+        fail = true;
+        configuration["Breaker:FailureThreshold"] = "8";
+        Assert.DoesNotThrow(configuration.Reload);
+
+        Assert.That(logs.Entries.Single(e => e.EventId == 17).Level, Is.EqualTo(LogLevel.Error));
+        Assert.That(provider.GetRequiredService<CircuitBreakerRegistry>().GetOrCreateClient("github").Policy.FailureThreshold, Is.EqualTo(5));
+    }
+
+    [Test]
     public void Reload_PlainSectionOverload_AlsoReloads()
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Breaker:FailureThreshold"] = "5" }).Build();

@@ -226,9 +226,9 @@ public class ReloadAdversarialTests
     [Test]
     public async Task Reload_RacingFirstClientCreation_ClientEndsOnNewOptions()
     {
-        // The registry marks a reload before it clears the options cache. A client created in between reads the
-        // marked version and then the stale cached options; if it joins the registry after the reload has listed
-        // the clients, neither side applies the new options to it. The cache pauses both threads at those points.
+        // A client created while a reload runs must not read the new reload version together with options cached
+        // before the reload. Otherwise, when it joins the registry after the reload has listed the clients, neither
+        // side applies the new options to it. The cache pauses both threads at those points.
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["HttpBreaker:Clients:github:FailureThreshold"] = "5",

@@ -64,7 +64,7 @@ public static class CircuitBreakerServiceCollectionExtensions
     /// <c>AddCircuitBreaker</c>.
     /// </summary>
     /// <remarks>
-    /// <para>The section holds <c>Defaults</c>, the options of every client, and <c>Clients</c>, one section per
+    /// <para>The section contains <c>Defaults</c>, the options of every client, and <c>Clients</c>, one section per
     /// client name:</para>
     /// <code language="json">
     /// "HttpBreaker": {

@@ -254,7 +254,7 @@ internal sealed class CircuitBreakerRegistry : ICircuitBreakerRegistry, IDisposa
             catch (Exception exception) when (exception is not OutOfMemoryException)
             {
                 // This runs inside a configuration provider's change callback, where an exception would reach the
-                // provider (and, for a file watcher, end the process) instead of anyone who could handle it.
+                // provider instead of anyone who could handle it.
                 Log.ReloadFailed(_logger, exception, client.ClientName);
                 _rejectedReloads.Add(client.ClientName);
                 return;

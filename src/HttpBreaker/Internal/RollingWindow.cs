@@ -56,7 +56,7 @@ internal sealed class RollingWindow
     }
 
     /// <summary>
-    /// Adds the counts that another window holds now to the current bucket of this one, so that a window resized
+    /// Adds the counts that another window contains now to the current bucket of this one, so that a window resized
     /// by a reload starts from what the old one had seen. The counts then age out as one bucket.
     /// </summary>
     public void CarryOver(RollingWindow previous)
